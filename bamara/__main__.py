@@ -1,0 +1,3 @@
+from bamara.cli import main
+
+main()
