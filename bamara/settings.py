@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "bamara.organisations",
     "bamara.records",
     "bamara.demo",
+    "bamara.audit",
 ]
 
 MIDDLEWARE = [

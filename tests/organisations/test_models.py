@@ -1,7 +1,15 @@
 import pytest
 from django.db import IntegrityError
 
-from bamara.organisations.models import Filiere, Hospital, Site, SiteKind, SiteMembership, SiteRole, User
+from bamara.organisations.models import (
+    Filiere,
+    Hospital,
+    Site,
+    SiteKind,
+    SiteMembership,
+    SiteRole,
+    User,
+)
 
 
 @pytest.mark.django_db
