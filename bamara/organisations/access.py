@@ -42,3 +42,21 @@ def get_patient(user: User, pk: int) -> Patient:
 
 def is_member(user: User, site: Site) -> bool:
     return SiteMembership.objects.filter(user=user, site=site, active=True, site__active=True).exists()
+
+
+SESSION_SITE = "bamara_site_id"
+
+
+def current_site(request) -> Site | None:
+    """The site the user works for now: chosen in the session, else the first of the user's."""
+    sites = user_sites(request.user)
+    chosen = request.session.get(SESSION_SITE)
+    site = sites.filter(pk=chosen).first() if chosen else None
+    return site or sites.order_by("code").first()
+
+
+def choose_site(request, site: Site) -> bool:
+    if not user_sites(request.user).filter(pk=site.pk).exists():
+        return False
+    request.session[SESSION_SITE] = site.pk
+    return True

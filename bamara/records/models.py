@@ -471,3 +471,23 @@ class DrugVisit(Tracked):
     adverse_events = models.TextField(_("tolérance, effets indésirables"), blank=True)
     stopped = models.BooleanField(_("arrêt du traitement"), default=False)
     stop_reason = models.CharField(_("motif d'arrêt"), max_length=255, blank=True)
+
+
+class NameKind(models.TextChoices):
+    BIRTH = "naissance", _("nom de naissance")
+    USED = "utilise", _("nom utilisé")
+    GIVEN = "prenom", _("premier prénom de naissance")
+    USED_GIVEN = "prenom_utilise", _("prénom utilisé")
+
+
+class PatientName(models.Model):
+    """Search keys of a patient's names: normalised and French-phonetic.
+
+    Kept in their own table (rebuilt by `bamara reindex_patients` after bulk loads) so that
+    every write path, bulk ones included, stays independent of the search algorithm.
+    """
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="name_keys")
+    kind = models.CharField(max_length=16, choices=NameKind.choices)
+    key = models.CharField(max_length=100, db_index=True)
+    phonetic = models.CharField(max_length=32, db_index=True)

@@ -1,0 +1,156 @@
+"""Web pages of the patient record (autonomous mode). Every patient is reached through the
+access wall (bamara.organisations.access) and every read or write is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bamara.audit import trail
+from bamara.audit.models import Action
+from bamara.organisations import access
+from bamara.organisations.models import Site
+
+from . import search as patient_search
+from .forms import IdentityForm
+from .models import CareEpisode, CaptureMode, Patient, Source
+
+
+def _site_or_none(request: HttpRequest) -> Site | None:
+    return access.current_site(request)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    site = _site_or_none(request)
+    recent: list[Patient] = []
+    attention: list[Patient] = []
+    if site is not None:
+        at_site = access.visible_patients(request.user, site)
+        recent = list(at_site.order_by("-updated_at", "-pk")[:10])
+        attention = list(
+            at_site.filter(
+                Q(diagnoses__isnull=True) | Q(diagnoses__status_code="") | Q(diagnoses__onset_age_code="")
+            ).distinct().order_by("-updated_at", "-pk")[:10]
+        )
+        for patient in {p.pk: p for p in recent + attention}.values():
+            trail.record(request, Action.VIEW, patient=patient, detail="liste d'accueil")
+    return render(request, "records/dashboard.html", {
+        "site": site, "sites": access.user_sites(request.user).order_by("code"),
+        "recent": recent, "attention": attention,
+    })
+
+
+@login_required
+@require_POST
+def switch_site(request: HttpRequest) -> HttpResponse:
+    site = get_object_or_404(Site, code=request.POST.get("site", ""))
+    if not access.choose_site(request, site):
+        raise Http404
+    return redirect(request.POST.get("next") or "records:dashboard")
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()
+    results = patient_search.search(access.visible_patients(request.user), text) if text else []
+    if text:
+        trail.record(request, Action.SEARCH, detail=text[:200])
+        for patient in results:
+            trail.record(request, Action.VIEW, patient=patient, detail="résultat de recherche")
+    template = "records/_results.html" if request.htmx else "records/search.html"
+    return render(request, template, {"q": text, "results": results})
+
+
+def likely_matches(hospital_id: int, form: IdentityForm) -> list[Patient]:
+    """Patients of the same hospital who may be the one being created."""
+    data = form.cleaned_data
+    birth = data["birth_date"]
+    condition = patient_search.name_filter([data["birth_name"]])
+    if birth is not None and birth.day is not None:
+        condition &= patient_search.birth_date_filter(patient_search._dates(birth.day, birth.month, birth.year))
+    elif birth is not None:
+        condition &= Q(birth_date__year=birth.year)
+    identifiers = [v for v in (data.get("ipp"), data.get("ins")) if v]
+    if identifiers:
+        condition |= patient_search.identifier_filter(identifiers)
+    return list(Patient.objects.filter(hospital_id=hospital_id).filter(condition)
+                .order_by("birth_name")[:20])
+
+
+@login_required
+def create(request: HttpRequest) -> HttpResponse:
+    site = _site_or_none(request)
+    if site is None:
+        raise Http404
+    form = IdentityForm(request.POST or None)
+    matches: list[Patient] = []
+    visible_ids: set[int] = set()
+    if request.method == "POST" and form.is_valid():
+        matches = likely_matches(site.hospital_id, form)
+        if not matches or request.POST.get("confirm") == "1":
+            patient = _create_patient(request, site, form)
+            messages.success(request, _("Dossier créé."))
+            return redirect("records:patient", pk=patient.pk)
+        visible_ids = set(access.visible_patients(request.user)
+                          .filter(pk__in=[m.pk for m in matches]).values_list("pk", flat=True))
+        for match in matches:
+            trail.record(request, Action.VIEW, patient=match, detail="doublon possible")
+    return render(request, "records/create.html", {
+        "form": form, "site": site, "matches": matches, "visible_ids": visible_ids,
+    })
+
+
+@transaction.atomic
+def _create_patient(request: HttpRequest, site: Site, form: IdentityForm) -> Patient:
+    patient = Patient(hospital=site.hospital, capture_mode=CaptureMode.AUTONOMOUS,
+                      source=Source.WEB, record_created_on=dt.date.today())
+    form.apply(patient)
+    patient.save()
+    episode = CareEpisode.objects.create(patient=patient, site=site, source=Source.WEB)
+    episode.inclusion_date_partial = dt.date.today()
+    episode.save()
+    trail.record(request, Action.CREATE, patient=patient, obj=patient, changes=trail.diff(None, patient))
+    trail.record(request, Action.CREATE, patient=patient, obj=episode)
+    return patient
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """The patient exists at another site of the hospital: open a care episode at ours,
+    without showing the other site's medical data."""
+    site = _site_or_none(request)
+    if site is None:
+        raise Http404
+    patient = get_object_or_404(Patient, pk=pk, hospital_id=site.hospital_id)
+    episode, created = CareEpisode.objects.get_or_create(
+        patient=patient, site=site, defaults={"source": Source.WEB, "inclusion_date": dt.date.today(),
+                                              "inclusion_date_precision": "D"},
+    )
+    if created:
+        trail.record(request, Action.CREATE, patient=patient, obj=episode, detail="rattachement au site")
+        messages.success(request, _("Le patient est désormais suivi par votre site."))
+    return redirect("records:patient", pk=patient.pk)
+
+
+@login_required
+def patient(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access.get_patient(request.user, pk)
+    trail.record(request, Action.VIEW, patient=record, obj=record)
+    sites = access.user_sites(request.user)
+    context = {
+        "patient": record,
+        "episodes": record.care_episodes.filter(site__in=sites).select_related("site"),
+        "diagnoses": record.diagnoses.all(),
+        "activities": record.activities.filter(site__in=sites).select_related("site").order_by("-date")[:50],
+    }
+    return render(request, "records/patient.html", context)

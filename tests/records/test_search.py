@@ -1,0 +1,50 @@
+import pytest
+
+from bamara.audit.models import AuditEvent
+from tests.factories import make_patient
+
+
+@pytest.fixture
+def client_saisie(client, world):
+    client.force_login(world.users["saisie"])
+    return client
+
+
+@pytest.mark.parametrize("query", [
+    "lefevre", "LEFÈVRE", "Lefebvre", "lefe", "Léa Lefèvre", "12/03/2015", "03/12/2015",
+    "2015-03-12 lefevre",
+])
+def test_it_finds_own_patients_by_name_variants_and_dates(client_saisie, world, query):
+    response = client_saisie.get("/patients/recherche/", {"q": query})
+    assert response.status_code == 200
+    assert f'/patients/{world.patients["own"].pk}/' in response.content.decode()
+
+
+def test_it_finds_by_ipp_and_sound_alike_names(client_saisie, world):
+    p = make_patient("DUPOND", [world.own], given="Jean")
+    p.ipp = "IPP-778899"
+    p.save()
+    for query in ["IPP-778899", "dupont"]:
+        assert f"/patients/{p.pk}/" in client_saisie.get("/patients/recherche/", {"q": query}).content.decode()
+
+
+@pytest.mark.parametrize("query", ["dupont", "martin", "Paul", "Jules"])
+def test_it_never_finds_patients_of_other_sites(client_saisie, world, query):
+    html = client_saisie.get("/patients/recherche/", {"q": query}).content.decode()
+    assert f'/patients/{world.patients["sibling"].pk}/' not in html
+    assert f'/patients/{world.patients["far"].pk}/' not in html
+
+
+def test_it_audits_the_search_and_each_patient_shown(client_saisie, world):
+    before = AuditEvent.objects.count()
+    client_saisie.get("/patients/recherche/", {"q": "lefevre"})
+    events = list(AuditEvent.objects.order_by("id")[before:])
+    assert [e.action for e in events] == ["search", "view"]
+    assert events[1].patient_id == world.patients["own"].pk
+    assert events[1].user_id == world.users["saisie"].pk
+
+
+def test_it_returns_the_results_fragment_to_htmx(client_saisie, world):
+    response = client_saisie.get("/patients/recherche/", {"q": "lefevre"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"') and "<html" not in html
