@@ -57,3 +57,12 @@ NAMES: dict[str, str] = {
     INSEE_COG: "INSEE COG",
     ISO_3166: "ISO 3166",
 }
+
+# Added by the sdm app (historical code systems met in SDM-MR 2021.01 data).
+# code system of the HL7_CONDITION_VER_STATUS codes
+HL7_CONDITION_VER_STATUS_CS = "2.16.840.1.113883.4.642.4.1075"
+HEALTH_STATUS_2021 = "1.2.250.1.213.1.1.4.2.286"  # CDA_xxx clinical-status codes (2021.01 example)
+OBSTETRIC_OUTCOME_2021 = "1.2.250.1.213.1.1.4.2.289"  # OBS_xxx pregnancy outcomes (2.41 kit)
+NAMES[HL7_CONDITION_VER_STATUS_CS] = "HL7 condition-ver-status"
+NAMES[HEALTH_STATUS_2021] = "Statut clinique (2021)"
+NAMES[OBSTETRIC_OUTCOME_2021] = "Issue de grossesse (2021)"
