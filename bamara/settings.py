@@ -7,6 +7,7 @@ machine a random value is generated on first run and kept in the data folder, ou
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,11 @@ INSTALLED_APPS = [
     "bamara.records",
     "bamara.demo",
     "bamara.audit",
+    "bamara.identity",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "bamara.accounts",
 ]
 
 MIDDLEWARE = [
@@ -68,9 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "bamara.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the login page with a 429
 ]
 
 ROOT_URLCONF = "bamara.urls"
@@ -117,6 +126,25 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Accounts (bamara.accounts): e-mail login locked for 15 min after 5 failures within 15 min,
+# per e-mail and per address; TOTP second factor (django-otp).
+AUTHENTICATION_BACKENDS = [
+    "bamara.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # AuthenticationForm's field name, although it holds the e-mail
+AXES_USERNAME_CALLABLE = "bamara.accounts.backends.lockout_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "bamara.accounts.views.locked_out"
+OTP_TOTP_ISSUER = "bamara"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bamara.accounts.decorators import login_and_otp_required as login_required
 from bamara.audit import trail
 from bamara.audit.models import Action
 from bamara.organisations import access
@@ -21,7 +21,7 @@ from bamara.organisations.models import Site
 
 from . import search as patient_search
 from .forms import IdentityForm
-from .models import CareEpisode, CaptureMode, Patient, Source
+from .models import CaptureMode, CareEpisode, Patient, Source
 
 
 def _site_or_none(request: HttpRequest) -> Site | None:
