@@ -35,7 +35,9 @@ _DOMAIN = f"BAMARA-IDMR|v{VERSION}|"
 _MODULUS = 10**18
 _MIN_KEY_BYTES = 16
 
-# Damm's table: a totally anti-symmetric quasigroup of order 10 (H. M. Damm, 2004).
+# Damm's table (H. M. Damm, 2004): a quasigroup of order 10 (a Latin square, so any single
+# changed digit changes the result), weakly totally anti-symmetric ((c*x)*y != (c*y)*x when
+# x != y, so any swap of two adjacent digits does too), with zeros on its diagonal.
 _DAMM = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
     (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),

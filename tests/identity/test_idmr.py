@@ -1,4 +1,5 @@
 import datetime as dt
+import hmac
 import itertools
 
 import pytest
@@ -114,8 +115,9 @@ def test_its_check_digit_detects_every_adjacent_transposition():
                 assert not is_valid(swapped), (code, swapped)
 
 
-def test_the_damm_table_is_totally_anti_symmetric():
-    # The proof that the two tests above hold for every code, not only the sampled ones.
+def test_the_damm_table_is_a_weakly_totally_anti_symmetric_quasigroup():
+    # The proof that the two tests above hold for every code, not only the sampled ones: a
+    # Latin square keeps any difference to the end, anti-symmetry catches adjacent swaps.
     table = idmr._DAMM
     digits = range(10)
     assert all(sorted(row) == list(digits) for row in table)
@@ -169,3 +171,10 @@ def test_it_falls_back_on_the_local_reference_of_a_foetus():
 def test_it_is_stable_across_releases():
     # A change of this value changes every identifier in the warehouse: bump VERSION instead.
     assert compute(REFERENCE, key=KEY_A) == "19022648534438723611"
+
+
+@pytest.mark.parametrize("key", [KEY_A, "k" * 64, "κλειδί-" * 20, b"\x00\xff" * 12])
+def test_its_hmac_is_the_standard_one(key):
+    message = b"BAMARA-IDMR|v1|P|DUPONT|JEAN|1980|M"
+    raw = key.encode() if isinstance(key, str) else key
+    assert idmr.hmac_sha256(key, message) == hmac.digest(raw, message, "sha256")

@@ -143,3 +143,14 @@ def test_the_dry_run_writes_nothing(hospital):
     call_command("refresh_idmr", "--dry-run", stdout=out, verbosity=0)
     patient.refresh_from_db()
     assert patient.national_id == "" and "1 identifiants modifiés" in out.getvalue()
+
+
+def test_the_command_writes_the_same_through_its_fallback_for_old_sqlite(hospital, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))  # no UPDATE ... FROM
+    patients = [_patient(hospital, birth_name=f"NOM{i}") for i in range(3)]
+    call_command("refresh_idmr", stdout=io.StringIO(), verbosity=0)
+    for patient in patients:
+        patient.refresh_from_db()
+        assert patient.national_id == for_patient(patient) != ""

