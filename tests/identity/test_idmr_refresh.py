@@ -33,7 +33,9 @@ def _patient(hospital, **fields) -> Patient:
     values = {"birth_name": "DUPONT", "first_birth_given_name": "Jean", "sex_code": "M"}
     patient = Patient(hospital=hospital, **{**values, **fields})
     patient.birth_date_partial = birth_date
-    patient.save()
+    # As bulk loads do: without the post_save signal that refreshes the identifier on saves,
+    # so that these tests exercise the service and the command alone.
+    Patient.objects.bulk_create([patient])
     return patient
 
 
@@ -54,7 +56,7 @@ def test_it_keeps_the_former_identifier_when_traits_are_corrected(hospital):
 
     assert refresh_national_id(patient, "rien n'a changé") is False
     patient.birth_name = "DUPONT"  # corrected on the birth certificate
-    patient.save(update_fields=["birth_name"])
+    Patient.objects.filter(pk=patient.pk).update(birth_name="DUPONT")
     assert refresh_national_id(patient, "correction du nom de naissance") is True
 
     patient.refresh_from_db()
@@ -102,9 +104,7 @@ def test_it_identifies_a_foetus_record_through_its_mother_and_pregnancy(hospital
 def test_the_command_refreshes_every_record_in_batches_and_keeps_former_identifiers(hospital):
     patients = [_patient(hospital, birth_name=f"NOM{i}") for i in range(25)]
     stale = patients[:10]
-    for patient in stale:
-        patient.national_id = "19999999999999999990"
-        patient.save(update_fields=["national_id"])
+    Patient.objects.filter(pk__in=[p.pk for p in stale]).update(national_id="19999999999999999990")
     no_date = _patient(hospital, birth_name="SANSDATE", birth_date=None)
 
     out = io.StringIO()
@@ -154,3 +154,16 @@ def test_the_command_writes_the_same_through_its_fallback_for_old_sqlite(hospita
     for patient in patients:
         patient.refresh_from_db()
         assert patient.national_id == for_patient(patient) != ""
+
+
+def test_it_refreshes_on_every_save_of_identity_traits(hospital):
+    patient = Patient(hospital=hospital, birth_name="DUPOND", first_birth_given_name="Jean", sex_code="M")
+    patient.birth_date_partial = "1980-05-12"
+    patient.save()
+    first = patient.national_id
+    assert first == for_patient(patient)
+    patient.birth_name = "DUPONT"
+    patient.save()
+    patient.refresh_from_db()
+    assert patient.national_id == for_patient(patient) != first
+    assert FormerIdentifier.objects.get().national_id == first

@@ -65,3 +65,15 @@ def test_it_rejects_bad_input_in_french_and_keeps_it(client_saisie, world):
     html = response.content.decode()
     assert "Saisissez une date au format JJ/MM/AAAA" in html
     assert 'value="31/02/2015"' in html
+
+
+def test_it_gives_the_new_patient_its_national_identifier(client_saisie, world):
+    client_saisie.post("/patients/nouveau/", {**IDENTITY, "birth_name": "Nouveau"})
+    patient = Patient.objects.get(birth_name="NOUVEAU")
+    assert len(patient.national_id) == 20 and patient.national_id.isdigit()
+    first = patient.national_id
+    patient.first_birth_given_name = "Lucie"
+    patient.save()
+    patient.refresh_from_db()
+    assert patient.national_id != first
+    assert list(patient.former_identifiers.values_list("national_id", flat=True)) == [first]
