@@ -63,3 +63,17 @@ def record(
         ip_address=_client_ip(request) if request is not None else None,
         channel=channel or ("web" if request is not None else ""),
     )
+
+
+def record_views(request: HttpRequest, patients: list[models.Model], detail: str) -> None:
+    """One VIEW event per patient shown in a list, written in one statement."""
+    if not patients:
+        return
+    user = request.user
+    ip = _client_ip(request)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(user_id=user.pk, user_email=user.email, action=Action.VIEW, patient_id=p.pk,
+                   object_type=p._meta.label, object_id=str(p.pk), detail=detail[:255],
+                   ip_address=ip, channel="web")
+        for p in patients
+    ])
