@@ -32,9 +32,6 @@ class Command(BaseCommand):
         if demo_patients and not Patient.objects.exists():
             self.stdout.write(f"Création de {demo_patients} patients de démonstration…")
             call_command("demo_data", patients=demo_patients, seed=seed, verbosity=verbosity)
-            # Bulk insertion bypasses model saves: build the search keys and identifiers.
-            call_command("reindex_patients", missing_only=True, verbosity=verbosity)
-            call_command("refresh_idmr", reason="données de démonstration", verbosity=verbosity)
         if demo_patients:
             from bamara.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
