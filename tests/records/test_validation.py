@@ -950,3 +950,14 @@ def test_it_keeps_the_rules_table_of_the_docs_up_to_date():
     assert table.group(1) == rules_markdown(), (
         "run: uv run bamara shell -c 'from bamara.records.validation import docs; docs.main()'"
     )
+
+
+def test_it_does_not_require_a_birth_date_or_name_for_an_unborn_foetus():
+    from bamara.records.validation import RecordData, validate
+
+    foetus = RecordData(is_foetus=True, sex=("UN", "2.16.840.1.113883.5.1"),
+                        mother_birth_name="MARTIN", mother_first_name="Marie")
+    person = RecordData(sex=("F", "2.16.840.1.113883.5.1"))
+    required = lambda msgs: {m.path for m in msgs if m.code == "required"}  # noqa: E731
+    assert not required(validate(foetus)) & {"birth_date", "birth_name"}
+    assert {"birth_date", "birth_name"} <= required(validate(person))

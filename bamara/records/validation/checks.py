@@ -177,6 +177,9 @@ CORE_REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+FOETUS_EXEMPT = {"birth_name", "birth_date"}
+
+
 def check_required(ctx: Context) -> None:
     """Mandatory items present: errors for the core ones, warnings for the others."""
     mandatory = dict(ctx.definition.mandatory_items(ctx.version))
@@ -195,6 +198,8 @@ def check_required(ctx: Context) -> None:
             for name, what in required:
                 item = ctx.item(row, name)
                 core_items.add(item)
+                if scope == "record" and name in FOETUS_EXEMPT and row.get("is_foetus") is True:
+                    continue  # an unborn foetus is identified through its mother
                 if item in mandatory and not row.has(name):
                     ctx.add("required", row, name, f"{what} est obligatoire.", item=item)
     for item, scope in mandatory.items():
