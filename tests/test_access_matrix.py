@@ -52,6 +52,26 @@ def manager_membership_kwargs(world: World, target: str) -> dict:
              "far": world.users["lointain"]}[target].memberships.get().pk}
 
 
+def section_kwargs(key: str, row: bool = False) -> Callable[[World, str], dict]:
+    def kwargs(world: World, target: str) -> dict:
+        patient = world.patients[target]
+        values = {"pk": patient.pk, "key": key}
+        if row:
+            values["row"] = patient.diagnoses.get().pk
+        return values
+
+    return kwargs
+
+
+def foetus_kwargs(world: World, target: str) -> dict:
+    from bamara.records.models import Foetus, Pregnancy
+
+    mother = world.patients[target]
+    pregnancy = Pregnancy.objects.create(patient=mother, foetus_count=1)
+    foetus = Foetus.objects.create(pregnancy=pregnancy, mother=mother, rank=1, local_id="F1")
+    return {"pk": mother.pk, "row": foetus.pk}
+
+
 ROUTES: dict[str, Rule] = {
     "home": Rule("public"),
     "set_language": Rule("public"),
@@ -83,6 +103,19 @@ ROUTES: dict[str, Rule] = {
     "records:create": Rule("site"),
     "records:patient": Rule("patient", patient_kwargs),
     "records:attach": Rule("attach", patient_kwargs),
+    "records:section": Rule("patient", section_kwargs("statut-vital")),
+    "records:section_edit": Rule("patient", section_kwargs("statut-vital")),
+    "records:row_add": Rule("patient", section_kwargs("diagnostics")),
+    "records:row_edit": Rule("patient", section_kwargs("diagnostics", row=True)),
+    "records:row_delete": Rule("patient", section_kwargs("diagnostics", row=True)),
+    "records:foetus_record": Rule("patient", foetus_kwargs),
+    # A site's day list: members of that site only.
+    "records:day_list": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "records:day_list_patients": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "records:external_review": Rule("site"),
+    "records:autocomplete": Rule("login", lambda w, t: {"kind": "orpha"}),
+    # Hospital systems authenticate with a bearer token, not a session.
+    "intake:documents": Rule("public"),
 }
 
 

@@ -20,6 +20,7 @@ from bamara.organisations import access
 from bamara.organisations.models import Site
 
 from . import search as patient_search
+from . import views_record
 from .forms import IdentityForm
 from .models import CaptureMode, CareEpisode, Patient, Source
 
@@ -41,8 +42,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 Q(diagnoses__isnull=True) | Q(diagnoses__status_code="") | Q(diagnoses__onset_age_code="")
             ).distinct().order_by("-updated_at", "-pk")[:10]
         )
-        for patient in {p.pk: p for p in recent + attention}.values():
-            trail.record(request, Action.VIEW, patient=patient, detail="liste d'accueil")
+        trail.record_views(request, list({p.pk: p for p in recent + attention}.values()),
+                           "liste d'accueil")
     return render(request, "records/dashboard.html", {
         "site": site, "sites": access.user_sites(request.user).order_by("code"),
         "recent": recent, "attention": attention,
@@ -64,8 +65,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = patient_search.search(access.visible_patients(request.user), text) if text else []
     if text:
         trail.record(request, Action.SEARCH, detail=text[:200])
-        for patient in results:
-            trail.record(request, Action.VIEW, patient=patient, detail="résultat de recherche")
+        trail.record_views(request, results, "résultat de recherche")
     template = "records/_results.html" if request.htmx else "records/search.html"
     return render(request, template, {"q": text, "results": results})
 
@@ -102,8 +102,7 @@ def create(request: HttpRequest) -> HttpResponse:
             return redirect("records:patient", pk=patient.pk)
         visible_ids = set(access.visible_patients(request.user)
                           .filter(pk__in=[m.pk for m in matches]).values_list("pk", flat=True))
-        for match in matches:
-            trail.record(request, Action.VIEW, patient=match, detail="doublon possible")
+        trail.record_views(request, matches, "doublon possible")
     return render(request, "records/create.html", {
         "form": form, "site": site, "matches": matches, "visible_ids": visible_ids,
     })
@@ -142,15 +141,5 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("records:patient", pk=patient.pk)
 
 
-@login_required
-def patient(request: HttpRequest, pk: int) -> HttpResponse:
-    record = access.get_patient(request.user, pk)
-    trail.record(request, Action.VIEW, patient=record, obj=record)
-    sites = access.user_sites(request.user)
-    context = {
-        "patient": record,
-        "episodes": record.care_episodes.filter(site__in=sites).select_related("site"),
-        "diagnoses": record.diagnoses.all(),
-        "activities": record.activities.filter(site__in=sites).select_related("site").order_by("-date")[:50],
-    }
-    return render(request, "records/patient.html", context)
+# The record page lives with its sections and forms (views_record).
+patient = views_record.patient
