@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -33,10 +34,8 @@ class Query:
 def _dates(day: int, month: int, year: int) -> list[dt.date]:
     found = []
     for d, m in ((day, month), (month, day)):  # a swapped day and month is a common typo
-        try:
+        with contextlib.suppress(ValueError):
             found.append(dt.date(year, m, d))
-        except ValueError:
-            pass
     return list(dict.fromkeys(found))
 
 
