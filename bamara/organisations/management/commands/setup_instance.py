@@ -29,14 +29,15 @@ class Command(BaseCommand):
             self.stdout.write("Chargement des référentiels (Orphanet, HPO, CIM-10, INSEE, FINESS)…")
             call_command("load_terminologies", verbosity=verbosity)
         call_command("load_filieres", verbosity=verbosity)
+        created = False
         if demo_patients and not Patient.objects.exists():
+            created = True
             self.stdout.write(f"Création de {demo_patients} patients de démonstration…")
             call_command("demo_data", patients=demo_patients, seed=seed, verbosity=verbosity)
-        if demo_patients:
+        self.stdout.write(self.style.SUCCESS(f"bamara est prêt : {url}"))
+        if demo_patients and not created:  # demo_data lists the accounts when it creates them
             from bamara.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-            self.stdout.write("")
-            self.stdout.write(self.style.SUCCESS(f"bamara est prêt : {url}"))
             self.stdout.write(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :")
             for email, role in DEMO_ACCOUNTS:
                 self.stdout.write(f"  {email:<32} {role}")
