@@ -118,7 +118,10 @@ def test_it_loads_the_bundled_subset(bundled_dir):
 @pytest.mark.shared
 def test_it_loads_the_full_atih_table(shared_data, all_loaded):
     # The session loaded the full files of shared/ with the commands' defaults.
-    assert TerminologyRelease.current("cim10").source_file == "cim10_fr_atih_2021.tsv.gz, cim10_chapitres_blocs.tsv"
+    assert (
+        TerminologyRelease.current("cim10").source_file
+        == "cim10_fr_atih_2021.tsv.gz, cim10_chapitres_blocs.tsv"
+    )
     assert Cim10Code.objects.count() == 42880
     assert not Cim10Code.objects.filter(chapter="").exists()
     assert search.cim10("cholera")[0].code == "A00"

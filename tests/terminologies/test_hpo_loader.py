@@ -151,4 +151,6 @@ def test_it_loads_the_bundled_release(bundled_dir):
 def test_it_bundles_the_release_file_unmodified(shared_data, bundled_dir):
     bundled = bundled_dir / "hpo" / "hp.obo.xz"
     assert bundled.read_bytes() == (shared_data / "hpo" / "hp.obo.xz").read_bytes()
-    assert lzma.decompress(bundled.read_bytes()).startswith(b"format-version: 1.2\ndata-version: hp/releases/2025-01-16\n")
+    assert lzma.decompress(bundled.read_bytes()).startswith(
+        b"format-version: 1.2\ndata-version: hp/releases/2025-01-16\n"
+    )
