@@ -9,12 +9,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from bamara.identity.normalise import name_key
 from bamara.identity.phonetic import phonetic_key
 
-from .models import NameKind, Patient, PatientName
+from .models import CareEpisode, NameKind, Patient, PatientName
 
 _DATE_RE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _DIGITS_RE = re.compile(r"^\d+$")
@@ -87,12 +87,42 @@ def identifier_filter(identifiers: Iterable[str]) -> Q:
     return condition
 
 
-def search(patients: QuerySet[Patient], text: str, *, limit: int = 50) -> list[Patient]:
-    """Search within `patients` (the caller's visible patients)."""
+# Above this many name matches at the user's sites, the word is too common to narrow the
+# search by itself: it is then applied as a filter instead.
+CANDIDATES_MAX = 20_000
+
+
+def name_candidates(word: str, sites: QuerySet) -> list[int] | None:
+    """Patients of `sites` with a name matching `word`, starting from the name index (the
+    planner would otherwise walk every visible patient), or None if there are too many."""
+    key = name_key(word)
+    if not key:
+        return None
+    # Site ids as literals and EXISTS on the (patient, site) index: the planner then starts from
+    # the names and probes each match, instead of walking the sites' patients.
+    site_ids = list(sites.values_list("pk", flat=True))
+    at_sites = CareEpisode.objects.filter(patient_id=OuterRef("patient_id"), site_id__in=site_ids)
+    matches = (
+        PatientName.objects.filter(Q(key__startswith=key) | Q(phonetic=phonetic_key(word)))
+        .filter(Exists(at_sites))
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    ids = list(matches[: CANDIDATES_MAX + 1])
+    return None if len(ids) > CANDIDATES_MAX else ids
+
+
+def search(patients: QuerySet[Patient], text: str, *, limit: int = 50,
+           sites: QuerySet | None = None) -> list[Patient]:
+    """Search within `patients` (the caller's visible patients, at `sites` when given)."""
     query = parse(text)
     if query.empty:
         return []
     qs = patients
+    if query.names and sites is not None:
+        candidates = name_candidates(max(query.names, key=len), sites)
+        if candidates is not None:
+            qs = qs.filter(pk__in=candidates)
     if query.identifiers:
         qs = qs.filter(identifier_filter(query.identifiers))
     if query.dates:

@@ -62,7 +62,8 @@ def switch_site(request: HttpRequest) -> HttpResponse:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    results = patient_search.search(access.visible_patients(request.user), text) if text else []
+    results = (patient_search.search(access.visible_patients(request.user), text,
+                                     sites=access.user_sites(request.user)) if text else [])
     if text:
         trail.record(request, Action.SEARCH, detail=text[:200])
         trail.record_views(request, results, "résultat de recherche")
