@@ -83,7 +83,7 @@ class Patient(Tracked):
     ins_status = models.CharField(
         _("statut de l'identité"), max_length=16, choices=InsStatus.choices, blank=True
     )
-    ipp = models.CharField(_("IPP"), max_length=64, blank=True)
+    ipp = models.CharField(_("IPP"), max_length=64, blank=True, db_index=True)
     ipp_oid = models.CharField(_("autorité d'affectation de l'IPP"), max_length=64, blank=True)
     national_id = models.CharField(
         _("identifiant national maladies rares"), max_length=20, blank=True, db_index=True
@@ -194,7 +194,8 @@ class Patient(Tracked):
         _("avis sur dossier d'un patient externe"), default=False
     )
     is_foetus = models.BooleanField(_("dossier fœtus"), default=False)
-    foetus_local_id = models.CharField(_("identifiant local du fœtus"), max_length=64, blank=True)
+    foetus_local_id = models.CharField(_("identifiant local du fœtus"), max_length=64, blank=True,
+                                       db_index=True)
     foetus_rank = models.PositiveSmallIntegerField(_("rang du fœtus"), null=True, blank=True)
 
     class Meta:
