@@ -482,13 +482,23 @@ class NameKind(models.TextChoices):
 
 
 class PatientName(models.Model):
-    """Search keys of a patient's names: normalised and French-phonetic.
+    """Search keys of a patient's names, normalised and French-phonetic, one row per site that
+    follows the patient, so that a search reads only the names of the user's sites.
 
     Kept in their own table (rebuilt by `bamara reindex_patients` after bulk loads) so that
     every write path, bulk ones included, stays independent of the search algorithm.
     """
 
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="name_keys")
+    site = models.ForeignKey(Site, models.CASCADE, related_name="+", null=True)
     kind = models.CharField(max_length=16, choices=NameKind.choices)
     key = models.CharField(max_length=100, db_index=True)
     phonetic = models.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'KEY%' (ignored elsewhere).
+            models.Index(fields=["site", "key"], name="patientname_site_key",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["site", "phonetic"], name="patientname_site_phonetic"),
+        ]

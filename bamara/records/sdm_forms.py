@@ -1070,7 +1070,8 @@ class SdmForm(forms.Form):
         main.help_text = item.definition_fr if self._single(part) else ""
         main.label = part.label(self._single(part))
         if main.help_text and isinstance(part, PartialDatePart):
-            main.help_text = f"{item.definition_fr} ({_('JJ/MM/AAAA, MM/AAAA ou AAAA')})"
+            formats = _("JJ/MM/AAAA, MM/AAAA ou AAAA")
+            main.help_text = f"{item.definition_fr} ({formats})"
         # Retired items: read-only, only when they hold a value.
         if not item.active:
             if part.is_empty(self.instance):
@@ -1302,7 +1303,7 @@ def _blank(value: Any) -> bool:
 def _foetus_label(foetus: Foetus) -> str:
     parts = [_("Fœtus")]
     if foetus.rank:
-        parts.append(f"n° {foetus.rank}")
+        parts.append(_("n° %(rank)s") % {"rank": foetus.rank})
     if foetus.local_id:
         parts.append(f"({foetus.local_id})")
     if foetus.given_name:

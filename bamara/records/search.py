@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from bamara.identity.normalise import name_key
 from bamara.identity.phonetic import phonetic_key
@@ -98,13 +98,10 @@ def name_candidates(word: str, sites: QuerySet) -> list[int] | None:
     key = name_key(word)
     if not key:
         return None
-    # Site ids as literals and EXISTS on the (patient, site) index: the planner then starts from
-    # the names and probes each match, instead of walking the sites' patients.
     site_ids = list(sites.values_list("pk", flat=True))
-    at_sites = CareEpisode.objects.filter(patient_id=OuterRef("patient_id"), site_id__in=site_ids)
     matches = (
-        PatientName.objects.filter(Q(key__startswith=key) | Q(phonetic=phonetic_key(word)))
-        .filter(Exists(at_sites))
+        PatientName.objects.filter(site_id__in=site_ids)
+        .filter(Q(key__startswith=key) | Q(phonetic=phonetic_key(word)))
         .values_list("patient_id", flat=True)
         .distinct()
     )
@@ -142,12 +139,13 @@ def search(patients: QuerySet[Patient], text: str, *, limit: int = 50,
 
 
 def index_patient(patient: Patient) -> None:
-    """(Re)build the name keys of one patient."""
+    """(Re)build the name keys of one patient, at each site that follows the patient."""
     PatientName.objects.filter(patient=patient).delete()
-    PatientName.objects.bulk_create(name_rows(patient))
+    sites = list(CareEpisode.objects.filter(patient=patient).values_list("site_id", flat=True))
+    PatientName.objects.bulk_create(name_rows(patient, sites))
 
 
-def name_rows(patient: Patient) -> list[PatientName]:
+def name_rows(patient: Patient, site_ids: list[int]) -> list[PatientName]:
     values = [
         (NameKind.BIRTH, patient.birth_name),
         (NameKind.USED, patient.used_name),
@@ -158,6 +156,7 @@ def name_rows(patient: Patient) -> list[PatientName]:
     for kind, value in values:
         key = name_key(value or "")
         if key:
-            rows.append(PatientName(patient_id=patient.pk, kind=kind, key=key[:100],
-                                    phonetic=phonetic_key(value)[:32]))
+            sound = phonetic_key(value)[:32]
+            rows.extend(PatientName(patient_id=patient.pk, site_id=site, kind=kind, key=key[:100],
+                                    phonetic=sound) for site in site_ids)
     return rows

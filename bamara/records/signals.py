@@ -1,7 +1,7 @@
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Patient
+from .models import CareEpisode, Patient
 from .search import index_patient
 
 
@@ -16,3 +16,14 @@ def keep_identity_keys(sender, instance: Patient, raw: bool = False, update_fiel
 
     index_patient(instance)
     refresh_national_id(instance, "traits d'identité modifiés")
+
+
+@receiver(post_save, sender=CareEpisode, dispatch_uid="records.episode_name_keys")
+@receiver(post_delete, sender=CareEpisode, dispatch_uid="records.episode_name_keys_delete")
+def follow_the_sites(sender, instance: CareEpisode, raw: bool = False, **kwargs) -> None:
+    """Name keys are per site: a new or removed care episode changes where a patient is found."""
+    if raw:
+        return
+    patient = Patient.objects.filter(pk=instance.patient_id).first()
+    if patient is not None:
+        index_patient(patient)

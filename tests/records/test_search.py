@@ -48,3 +48,15 @@ def test_it_returns_the_results_fragment_to_htmx(client_saisie, world):
     response = client_saisie.get("/patients/recherche/", {"q": "lefevre"}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="results"') and "<html" not in html
+
+
+def test_it_finds_a_patient_once_followed_by_the_users_site(client_saisie, world):
+    from bamara.records.models import CareEpisode
+
+    sibling = world.patients["sibling"]
+    url = f"/patients/{sibling.pk}/"
+    assert url not in client_saisie.get("/patients/recherche/", {"q": "dupont"}).content.decode()
+    episode = CareEpisode.objects.create(patient=sibling, site=world.own)
+    assert url in client_saisie.get("/patients/recherche/", {"q": "dupont"}).content.decode()
+    episode.delete()
+    assert url not in client_saisie.get("/patients/recherche/", {"q": "dupont"}).content.decode()

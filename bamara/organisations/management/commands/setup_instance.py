@@ -34,6 +34,7 @@ class Command(BaseCommand):
             created = True
             self.stdout.write(f"Création de {demo_patients} patients de démonstration…")
             call_command("demo_data", patients=demo_patients, seed=seed, verbosity=verbosity)
+        call_command("reindex_patients", missing_only=True, verbosity=0)
         self.stdout.write(self.style.SUCCESS(f"bamara est prêt : {url}"))
         if demo_patients and not created:  # demo_data lists the accounts when it creates them
             from bamara.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD

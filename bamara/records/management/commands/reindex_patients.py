@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
-from bamara.records.models import Patient, PatientName
+from bamara.records.models import CareEpisode, Patient, PatientName
 from bamara.records.search import name_rows
 
 
@@ -32,7 +32,12 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     if not missing_only:
                         PatientName.objects.filter(patient_id__in=[p.pk for p in batch]).delete()
-                    rows = [row for p in batch for row in name_rows(p)]
+                    sites: dict[int, list[int]] = {}
+                    for patient_id, site_id in CareEpisode.objects.filter(
+                        patient_id__in=[p.pk for p in batch]
+                    ).values_list("patient_id", "site_id"):
+                        sites.setdefault(patient_id, []).append(site_id)
+                    rows = [row for p in batch for row in name_rows(p, sites.get(p.pk, []))]
                     PatientName.objects.bulk_create(rows, batch_size=batch_size)
                 last_pk = batch[-1].pk
                 bar.update(len(batch))
