@@ -1,12 +1,8 @@
 """The record page in a real browser (headless chromium): htmx swaps and the keyboard combobox.
 
-Skipped when chromium is absent (the other record tests cover the server side)."""
+The browser comes from tests/browser/conftest.py (one Playwright instance per session)."""
 
 from __future__ import annotations
-
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -15,22 +11,6 @@ from bamara.terminologies.loaders import orphanet as orphanet_loader
 from bamara.terminologies.loaders.common import store
 from bamara.terminologies.models import OrphaConcept
 from tests.factories import make_world
-
-CHROMIUM = os.environ.get("BAMARA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium absent")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the sync API runs an event loop here
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
