@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "bamara.accounts",
+    "bamara.intake",
 ]
 
 MIDDLEWARE = [

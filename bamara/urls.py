@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/cda/", include("bamara.intake.urls")),
     path("", include("bamara.accounts.urls")),
     path("", include("bamara.records.urls")),
     path("", include("bamara.organisations.urls")),
