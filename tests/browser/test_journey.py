@@ -155,9 +155,7 @@ def add_diagnosis(page, *, orpha: str | None, pick: str | None, status: str, hpo
     form = page.locator("#section-diagnostics form")
     form.wait_for()
     if orpha:
-        field = form.locator("#id_disease")
-        field.press_sequentially(orpha, delay=30)
-        form.get_by_role("option", name=re.compile(pick)).first.click()
+        pick_suggestion(form, "id_disease", orpha, pick)
     form.locator("#id_status").select_option(status)
     for age, value in (("onset_age", "2"), ("clinical_diagnosis_age", "5")):
         form.locator(f"#id_{age}").select_option("767023003")  # postnatal life, in years
@@ -166,15 +164,30 @@ def add_diagnosis(page, *, orpha: str | None, pick: str | None, status: str, hpo
     form.locator("#id_genetic_diagnosis_age").select_option("373068000")  # undetermined
     form.locator("#id_date").fill("11/2026")
     if hpo:
-        field = form.locator("#id_signs")
-        field.press_sequentially(hpo, delay=30)
-        form.locator("#id_signs-listbox [role=option]").first.click()
+        pick_suggestion(form, "id_signs", hpo, "HP:")
     form.get_by_role("button", name="Enregistrer").click()
     try:
         page.wait_for_selector("#section-diagnostics form", state="detached")
     except Exception:
         errors = page.locator("#section-diagnostics .fr-error-text").all_inner_texts()
         raise AssertionError(f"diagnosis rejected: {errors}") from None
+
+
+def pick_suggestion(form, field_id: str, text: str, expected: str) -> None:
+    """Type into a combobox and choose the first suggestion matching `expected`; types again
+    once if the suggestions did not come (the debounced request can be lost under load)."""
+    field = form.locator(f"#{field_id}")
+    option = form.locator(f"#{field_id}-listbox [role=option]").filter(has_text=re.compile(expected)).first
+    for attempt in range(2):
+        field.fill("")
+        field.press_sequentially(text, delay=40)
+        try:
+            option.wait_for(state="visible", timeout=20_000)
+            break
+        except Exception:
+            if attempt:
+                raise
+    option.click()
 
 
 def add_activity(page, day: str):
