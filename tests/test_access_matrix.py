@@ -40,16 +40,15 @@ def patient_kwargs(world: World, target: str) -> dict:
     return {"pk": world.patients[target].pk}
 
 
+MEMBER_AT = {"own": "saisie", "sibling": "voisin", "far": "lointain"}
+
+
 def manager_user_kwargs(world: World, target: str) -> dict:
-    user = {"own": world.users["saisie"], "sibling": world.users["voisin"],
-            "far": world.users["lointain"]}[target]
-    return {"pk": user.pk}
+    return {"pk": world.users[MEMBER_AT[target]].pk}
 
 
 def manager_membership_kwargs(world: World, target: str) -> dict:
-    return {"pk": manager_user_kwargs(world, target)["pk"] and
-            {"own": world.users["saisie"], "sibling": world.users["voisin"],
-             "far": world.users["lointain"]}[target].memberships.get().pk}
+    return {"pk": world.users[MEMBER_AT[target]].memberships.get().pk}
 
 
 def section_kwargs(key: str, row: bool = False) -> Callable[[World, str], dict]:

@@ -31,7 +31,7 @@ class Query:
         return not (self.names or self.dates or self.identifiers)
 
 
-def _dates(day: int, month: int, year: int) -> list[dt.date]:
+def dates_with_swap(day: int, month: int, year: int) -> list[dt.date]:
     found = []
     for d, m in ((day, month), (month, day)):  # a swapped day and month is a common typo
         with contextlib.suppress(ValueError):
@@ -47,7 +47,7 @@ def parse(text: str) -> Query:
             day, month, year = (int(g) for g in match.group(1, 2, 3))
         else:
             year, month, day = (int(g) for g in match.group(4, 5, 6))
-        query.dates.extend(_dates(day, month, year))
+        query.dates.extend(dates_with_swap(day, month, year))
         rest = rest.replace(match.group(0), " ")
     for token in rest.split():
         bare = token.strip(",;")

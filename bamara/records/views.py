@@ -77,7 +77,7 @@ def likely_matches(hospital_id: int, form: IdentityForm) -> list[Patient]:
     birth = data["birth_date"]
     condition = patient_search.name_filter([data["birth_name"]])
     if birth is not None and birth.day is not None:
-        condition &= patient_search.birth_date_filter(patient_search._dates(birth.day, birth.month, birth.year))
+        condition &= patient_search.birth_date_filter(patient_search.dates_with_swap(birth.day, birth.month, birth.year))
     elif birth is not None:
         condition &= Q(birth_date__year=birth.year)
     identifiers = [v for v in (data.get("ipp"), data.get("ins")) if v]

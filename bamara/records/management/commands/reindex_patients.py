@@ -41,4 +41,5 @@ class Command(BaseCommand):
                     PatientName.objects.bulk_create(rows, batch_size=batch_size)
                 last_pk = batch[-1].pk
                 bar.update(len(batch))
-        self.stdout.write(f"{total} patients indexés.")
+        if options["verbosity"]:
+            self.stdout.write(f"{total} patients indexés.")
