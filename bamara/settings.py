@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "axes",
     "bamara.accounts",
     "bamara.intake",
+    "bamara.lists",
+    "bamara.reports",
+    "bamara.imports",
 ]
 
 MIDDLEWARE = [

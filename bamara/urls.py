@@ -8,4 +8,9 @@ urlpatterns = [
     path("", include("bamara.accounts.urls")),
     path("", include("bamara.records.urls")),
     path("", include("bamara.organisations.urls")),
+    path("", include("bamara.audit.urls")),
+    path("", include("bamara.identity.urls")),
+    path("", include("bamara.lists.urls")),
+    path("", include("bamara.reports.urls")),
+    path("", include("bamara.imports.urls")),
 ]

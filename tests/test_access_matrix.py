@@ -115,6 +115,11 @@ ROUTES: dict[str, Rule] = {
     "records:autocomplete": Rule("login", lambda w, t: {"kind": "orpha"}),
     # Hospital systems authenticate with a bearer token, not a session.
     "intake:documents": Rule("public"),
+    # -- audit: value history, access report, record-access grants (issue 3) --
+    # -- identity: duplicate review and merge (issue 6) --
+    # -- lists: patient lists, downloads, follow-up lists (issue 5) --
+    # -- reports: activity figures, PIRAMIG, quality scorecard (issue 5) --
+    # -- imports: mapped imports (issue 6) --
 }
 
 

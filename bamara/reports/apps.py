@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "bamara.reports"
+    label = "reports"
+    verbose_name = "Chiffres d'activité (PIRAMIG) et qualité des données"
