@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "bamara.lists",
     "bamara.reports",
     "bamara.imports",
+    "bamara.quality",
 ]
 
 MIDDLEWARE = [

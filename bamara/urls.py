@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("bamara.lists.urls")),
     path("", include("bamara.reports.urls")),
     path("", include("bamara.imports.urls")),
+    path("", include("bamara.quality.urls")),
 ]

@@ -120,6 +120,7 @@ ROUTES: dict[str, Rule] = {
     # -- lists: patient lists, downloads, follow-up lists (issue 5) --
     # -- reports: activity figures, PIRAMIG, quality scorecard (issue 5) --
     # -- imports: mapped imports (issue 6) --
+    # -- quality: follow-up lists and data-quality scorecard (issue 5) --
 }
 
 
