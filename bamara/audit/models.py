@@ -17,6 +17,8 @@ class Action(models.TextChoices):
     IMPORT = "import", _("import")
     MERGE = "merge", _("fusion")
     UNMERGE = "unmerge", _("défusion")
+    GRANT = "grant", _("accès accordé")
+    REVOKE = "revoke", _("accès révoqué")
 
 
 class AppendOnlyError(Exception):

@@ -46,7 +46,9 @@ def owner(row: Any, field: str) -> str:
 
 
 def is_ehr(row: Any, field: str) -> bool:
-    return owner(row, field).startswith(EHR_PREFIX)
+    source = owner(row, field)
+    # An EHR row without a document reference (bare "dpi") is the EHR's too.
+    return source.startswith(EHR_PREFIX) or source == Source.EHR
 
 
 def is_web_override(row: Any, field: str) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -189,3 +192,40 @@ class FiliereReferent(models.Model):
             models.UniqueConstraint(fields=["user", "filiere"], name="one_filiere_referent_row")
         ]
         verbose_name = _("référent de filière")
+
+
+class SiteAccessGrant(models.Model):
+    """A site referent lets a filière referent of the site's filière read the site's records.
+
+    Rows are kept after revocation (who granted, who revoked, when): the wall only counts a
+    grant that is not revoked, not past its end date, and whose user is still a referent of
+    the site's filière (``bamara.organisations.access``).
+    """
+
+    site = models.ForeignKey(Site, models.CASCADE, related_name="access_grants")
+    user = models.ForeignKey(User, models.CASCADE, related_name="access_grants")
+    granted_by = models.ForeignKey(User, models.SET_NULL, null=True, related_name="+")
+    granted_at = models.DateTimeField(_("accordé le"), auto_now_add=True)
+    ends_on = models.DateField(
+        _("fin de l'accès"), null=True, blank=True,
+        help_text=_("Dernier jour d'accès (vide : jusqu'à révocation)."),
+    )
+    reason = models.CharField(_("motif"), max_length=255, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "user"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_open_grant_per_site_and_user")
+        ]
+        verbose_name = _("accès d'un référent de filière aux dossiers d'un site")
+        verbose_name_plural = _("accès des référents de filière aux dossiers des sites")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.site.code}"
+
+    def is_current(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.revoked_at is None and (self.ends_on is None or self.ends_on >= today)

@@ -50,6 +50,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bamara.audit import trail
+from bamara.intake import provenance
 from bamara.sdm import concepts, oids, storage
 from bamara.sdm import definition as sdm_definition
 from bamara.sdm.schema import Item, ItemType, RequirementLevel, ValueSet
@@ -331,6 +332,17 @@ class Part:
 
 def _column_of(reference: str) -> str:
     return reference.rsplit(".", 1)[1]
+
+
+def _attname(obj: models.Model, reference: str) -> str:
+    """The audit-diff key (attname) of a "records.Model.field" column of the row's model."""
+    label, _sep, name = reference.rpartition(".")
+    if label != obj._meta.label:
+        return reference
+    try:
+        return obj._meta.get_field(name).attname
+    except Exception:  # a column of another model: never in the row's diff
+        return reference
 
 
 @dataclass(eq=False)
@@ -1100,14 +1112,19 @@ class SdmForm(forms.Form):
         return sum(1 for p in self.parts if p.item is part.item) == 1
 
     def _ehr_note(self, part: Part) -> str:
+        """Identity traits an EHR document sent (the record's own source, or a per-field
+        source on a record created elsewhere) and nobody corrected here since: read-only,
+        with the document and version they come from (``provenance.ehr_identity``)."""
         patient = self.instance
-        if (self.section.key not in IDENTITY_SECTIONS or not isinstance(patient, Patient)
-                or patient.source != Source.EHR or part.is_empty(patient)):
+        if not isinstance(patient, Patient) or patient.pk is None or part.is_empty(patient):
             return ""
-        columns = [_column_of(c) for c in part.columns]
-        if any(patient.field_sources.get(c) == WEB for c in columns):
+        if not hasattr(self, "_ehr_identity"):
+            self._ehr_identity = provenance.ehr_identity(patient)
+        ref = self._ehr_identity.get(part.name)
+        if ref is None:
             return ""
-        return _("Source : DPI (document %(ref)s)") % {"ref": patient.source_ref or "?"}
+        ref = "" if ref == Source.EHR else ref  # an EHR row without document reference
+        return _("Source : DPI (document %(ref)s)") % {"ref": ref or "?"}
 
     # -- cleaning
 
@@ -1188,12 +1205,12 @@ class SdmForm(forms.Form):
             obj.pregnancy_id = int(self.cleaned_data["pregnancy"])
         changes = trail.diff(before, obj)
         changes.pop("field_sources", None)
-        # Provenance of the fields changed in an existing row (a new row is all « web »).
+        # Provenance of the fields changed in an existing row (a new row is all « web »):
+        # a value the EHR wrote and the user corrected is marked « web », so that later
+        # documents keep it (connected mode, bamara.intake.provenance).
         if before is not None and hasattr(obj, "field_sources"):
-            sources = dict(obj.field_sources or {})
-            for column in changes:
-                sources[column] = WEB
-            obj.field_sources = sources
+            provenance.record_web_edit(obj, [p.name for p in self.editable_parts() if not p.child() and any(
+                _attname(obj, c) in changes for c in p.columns)])
         if obj.pk is None and hasattr(obj, "source"):
             obj.source = Source.WEB
         obj.save()
@@ -1204,7 +1221,7 @@ class SdmForm(forms.Form):
                 if after != child_before.get(part.name):
                     changes[part.name] = [child_before.get(part.name), after]
                     if before is not None and hasattr(obj, "field_sources"):
-                        obj.field_sources = {**obj.field_sources, part.name: WEB}
+                        provenance.record_web_edit(obj, [part.name])
         if before is not None and any(p.child() for p in self.editable_parts()) and hasattr(obj, "field_sources"):
             type(obj).objects.filter(pk=obj.pk).update(field_sources=obj.field_sources)
         return changes

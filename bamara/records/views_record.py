@@ -91,8 +91,25 @@ def _section(key: str) -> Section:
 
 
 def _sites(request: HttpRequest, patient: Patient) -> QuerySet[Site]:
-    """The user's sites that follow the patient (where an activity can be declared)."""
-    return access.user_sites(request.user).filter(care_episodes__patient=patient).order_by("code").distinct()
+    """The sites the user works for that follow the patient (where an activity can be declared)."""
+    return access.member_sites(request.user).filter(care_episodes__patient=patient).order_by("code").distinct()
+
+
+def _writable(request: HttpRequest, patient: Patient) -> bool:
+    """Whether the user may change the record (not only read it through a filière grant);
+    asked once per request and record."""
+    cache = request.__dict__.setdefault("_bamara_writable", {})
+    if patient.pk not in cache:
+        cache[patient.pk] = access.can_write(request.user, patient)
+    return cache[patient.pk]
+
+
+def _referent(request: HttpRequest, patient: Patient) -> bool:
+    """Site referent of a site following the patient: value history and access report."""
+    cache = request.__dict__.setdefault("_bamara_referent", {})
+    if patient.pk not in cache:
+        cache[patient.pk] = access.referent_of_patient(request.user, patient)
+    return cache[patient.pk]
 
 
 def _rows(section: Section, patient: Patient, request: HttpRequest) -> QuerySet:
@@ -112,8 +129,12 @@ def _rows(section: Section, patient: Patient, request: HttpRequest) -> QuerySet:
     return rows.order_by("pk")
 
 
-def _row(section: Section, patient: Patient, request: HttpRequest, pk: int) -> Any:
-    return get_object_or_404(_rows(section, patient, request), pk=pk)
+def _row(section: Section, patient: Patient, request: HttpRequest, pk: int, *, write: bool = False) -> Any:
+    rows = _rows(section, patient, request)
+    if write and section.model in (Activity, CareEpisode):
+        # A site read through a filière grant is not the user's to change.
+        rows = rows.filter(site__in=access.member_sites(request.user))
+    return get_object_or_404(rows, pk=pk)
 
 
 def _new_row(section: Section, patient: Patient) -> Any:
@@ -289,14 +310,14 @@ def section_context(request: HttpRequest, patient: Patient, section: Section, **
     """What _section.html shows: the values of a record section, or its rows."""
     version = _version(patient)
     form_class = sdm_forms.form_class(section.key, version)
-    active = any(p.item.active for p in form_class.parts)
+    active = any(p.item.active for p in form_class.parts) and _writable(request, patient)
     context: dict[str, Any] = {
         "patient": patient, "section": section, "version": version, "editable": active,
         "can_add": active and section.rows and section.can_add, "notices": [],
+        "history": _referent(request, patient),
     }
     if not section.rows:
         context["values"] = form_class.display(patient)
-        context["editable"] = active
     else:
         rows = list(_rows(section, patient, request))
         hidden = 0
@@ -347,6 +368,8 @@ def _page_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "warnings": [m for m in checks if m.level != "error"],
         "mother_visible": mother_visible,
         "ehr": patient.source == Source.EHR,
+        "referent": _referent(request, patient),
+        "read_only": not _writable(request, patient),
     }
 
 
@@ -399,7 +422,7 @@ def section_edit(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     section = _section(key)
     if section.rows:
         raise Http404
-    record = access.get_patient(request.user, pk)
+    record = access.get_patient(request.user, pk, write=True)
     action = reverse("records:section_edit", args=[record.pk, key])
     if request.method != "POST":
         trail.record(request, Action.VIEW, patient=record, obj=record, detail=f"formulaire {key}")
@@ -446,7 +469,7 @@ def _save(request: HttpRequest, record: Patient, section: Section, form: SdmForm
 @login_and_otp_required
 def row_add(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     section = _section(key)
-    record = access.get_patient(request.user, pk)
+    record = access.get_patient(request.user, pk, write=True)
     version = _version(record)
     if not section.rows or not section.can_add or not any(
             p.item.active for p in sdm_forms.form_class(key, version).parts):
@@ -493,10 +516,10 @@ def _quick_response(request: HttpRequest, record: Patient, form: SdmForm) -> Htt
 @login_and_otp_required
 def row_edit(request: HttpRequest, pk: int, key: str, row: int) -> HttpResponse:
     section = _section(key)
-    record = access.get_patient(request.user, pk)
+    record = access.get_patient(request.user, pk, write=True)
     if not section.rows:
         raise Http404
-    instance = _row(section, record, request, row)
+    instance = _row(section, record, request, row, write=True)
     action = reverse("records:row_edit", args=[record.pk, key, row])
     if request.method != "POST":
         trail.record(request, Action.VIEW, patient=record, obj=instance, detail=f"formulaire {key}")
@@ -508,10 +531,10 @@ def row_edit(request: HttpRequest, pk: int, key: str, row: int) -> HttpResponse:
 @login_and_otp_required
 def row_delete(request: HttpRequest, pk: int, key: str, row: int) -> HttpResponse:
     section = _section(key)
-    record = access.get_patient(request.user, pk)
+    record = access.get_patient(request.user, pk, write=True)
     if not section.rows or not section.can_delete:
         raise Http404
-    instance = _row(section, record, request, row)
+    instance = _row(section, record, request, row, write=True)
     title = _row_title(section, instance)
     if request.method != "POST":
         trail.record(request, Action.VIEW, patient=record, obj=instance, detail=f"suppression {key} ?")
@@ -537,7 +560,7 @@ def row_delete(request: HttpRequest, pk: int, key: str, row: int) -> HttpRespons
 def foetus_record(request: HttpRequest, pk: int, row: int) -> HttpResponse:
     """Open the foetus's own record from the mother's: identified through the mother, followed
     by the same site."""
-    mother = access.get_patient(request.user, pk)
+    mother = access.get_patient(request.user, pk, write=True)
     foetus = get_object_or_404(Foetus, pk=row, mother=mother)
     if foetus.record_id:
         return redirect("records:patient", pk=foetus.record_id)
@@ -601,6 +624,9 @@ def day_list(request: HttpRequest, code: str) -> HttpResponse:
     } for a in activities]
     return render(request, "records/record/day_list.html", {
         "site": site, "day": day, "rows": rows,
+        # Read through a filière grant: no activity is added from here.
+        "can_add": access.member_sites(request.user).filter(pk=site.pk).exists(),
+        "referent": access.is_site_referent(request.user, site),
         "previous": day - dt.timedelta(days=1), "next": day + dt.timedelta(days=1),
         "sites": access.user_sites(request.user).order_by("code"),
         "retour": f"{reverse('records:day_list', args=[site.code])}?date={day.isoformat()}",
