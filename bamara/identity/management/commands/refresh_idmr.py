@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from bamara.identity.idmr import PERSON_COLUMNS, compute, for_patient, person_traits
 from bamara.identity.models import FormerIdentifier
+from bamara.records.maintenance import analyze
 from bamara.records.models import Patient
 
 FOETUS_RELATED = ("hospital", "mother", "foetus_entry__pregnancy", "foetus_entry__mother")
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             for records in _batches(foetuses, size, key=lambda record: record.pk):
                 self._write([(p.pk, p.national_id, for_patient(p) or "") for p in records])
                 progress.update(len(records))
+        if self.totals["changed"] and not options["dry_run"]:
+            analyze(Patient)
         totals = self.totals
         self.stdout.write(
             f"{totals['read']} dossiers lus, {totals['changed']} identifiants modifiés "

@@ -1,0 +1,16 @@
+"""`{{ request.user|reviews_duplicates }}`: whether to show the duplicate queue in the menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def reviews_duplicates(user: Any) -> bool:
+    from bamara.identity.views import referent_sites
+
+    return user is not None and referent_sites(user).exists()
