@@ -206,7 +206,16 @@ class Patient(Tracked):
                 name="one_ipp_per_hospital",
             )
         ]
-        indexes = [models.Index(fields=["hospital", "birth_name"])]
+        indexes = [
+            models.Index(fields=["hospital", "birth_name"]),
+            # Search results are put in name order from this index alone (index-only scan)
+            # rather than from one table page per candidate.
+            models.Index(fields=["id", "birth_name", "first_birth_given_name"], name="patient_search_order"),
+            # A birth-date search also looks for month- and year-precision dates over a range.
+            models.Index(fields=["birth_date_precision", "birth_date"], name="patient_birth_precision"),
+            # The dashboard's recently modified records of a site: newest first, from this index.
+            models.Index(fields=["updated_at", "id"], name="patient_recent"),
+        ]
         verbose_name = _("dossier patient")
 
     def __str__(self) -> str:
@@ -293,6 +302,8 @@ class CareEpisode(Tracked):
         constraints = [
             models.UniqueConstraint(fields=["patient", "site"], name="one_episode_per_site")
         ]
+        # A site's patients by index-only scan (lists, counts, the wall from the site side).
+        indexes = [models.Index(fields=["site", "patient"], name="careepisode_site_patient")]
         verbose_name = _("prise en charge")
 
 
@@ -498,7 +509,9 @@ class PatientName(models.Model):
     class Meta:
         indexes = [
             # varchar_pattern_ops lets PostgreSQL use the index for LIKE 'KEY%' (ignored elsewhere).
-            models.Index(fields=["site", "key"], name="patientname_site_key",
-                         opclasses=["int8_ops", "varchar_pattern_ops"]),
-            models.Index(fields=["site", "phonetic"], name="patientname_site_phonetic"),
+            # The patient is in the index so that a search reads the keys alone (index-only
+            # scans), not one heap page per matching name.
+            models.Index(fields=["site", "key", "patient"], name="patientname_site_key_pat",
+                         opclasses=["int8_ops", "varchar_pattern_ops", "int8_ops"]),
+            models.Index(fields=["site", "phonetic", "patient"], name="patientname_site_phon_pat"),
         ]

@@ -72,11 +72,15 @@ def name_filter(names: Iterable[str]) -> Q:
 
 
 def birth_date_filter(dates: Iterable[dt.date]) -> Q:
+    """Patients born on one of `dates`, or in its month or year when only those are known.
+    Ranges rather than year/month extraction, so that the birth date index serves them."""
     condition = Q()
     for day in dates:
+        month_end = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         condition |= Q(birth_date=day, birth_date_precision__in=["D", ""])
-        condition |= Q(birth_date__year=day.year, birth_date__month=day.month, birth_date_precision="M")
-        condition |= Q(birth_date__year=day.year, birth_date_precision="Y")
+        condition |= Q(birth_date__range=(day.replace(day=1), month_end), birth_date_precision="M")
+        condition |= Q(birth_date__range=(dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)),
+                       birth_date_precision="Y")
     return condition
 
 
@@ -87,55 +91,95 @@ def identifier_filter(identifiers: Iterable[str]) -> Q:
     return condition
 
 
-# Above this many name matches at the user's sites, the word is too common to narrow the
-# search by itself: it is then applied as a filter instead.
-CANDIDATES_MAX = 20_000
+# What a list of results shows (records/_results.html, the day list's patient picker): the
+# other columns of a patient, a hundred of them, load only if something reads them.
+SHOWN_FIELDS = ("hospital_id", "birth_name", "used_name", "first_birth_given_name", "used_given_name",
+                "birth_date", "birth_date_precision", "sex_code", "sex_system", "ipp", "ins",
+                "updated_at")
 
 
-def name_candidates(word: str, sites: QuerySet) -> list[int] | None:
-    """Patients of `sites` with a name matching `word`, starting from the name index (the
-    planner would otherwise walk every visible patient), or None if there are too many."""
-    key = name_key(word)
-    if not key:
-        return None
-    site_ids = list(sites.values_list("pk", flat=True))
-    matches = (
-        PatientName.objects.filter(site_id__in=site_ids)
-        .filter(Q(key__startswith=key) | Q(phonetic=phonetic_key(word)))
-        .values_list("patient_id", flat=True)
-        .distinct()
-    )
-    ids = list(matches[: CANDIDATES_MAX + 1])
-    return None if len(ids) > CANDIDATES_MAX else ids
+@dataclass
+class Found:
+    patients: list[Patient]
+    more: bool  # more patients match than are shown: the user should narrow the search
+
+
+def _word_keys(names: Iterable[str]) -> list[tuple[str, str]]:
+    return [(key, phonetic_key(word)) for word in names if (key := name_key(word))]
+
+
+def _name_rows(site_ids: list[int] | None) -> QuerySet[PatientName]:
+    rows = PatientName.objects.all()
+    return rows if site_ids is None else rows.filter(site_id__in=site_ids)
+
+
+def _all_words(names: QuerySet[PatientName], words: list[tuple[str, str]], *, exact: bool) -> QuerySet:
+    """The patient ids whose names match every word: exactly, or by prefix or sound.
+
+    Nested rather than one `pk IN` per word, so that the words are intersected on the name
+    keys (index-only scans) before any patient row is read; a union rather than OR, so that
+    prefix and sound each use their own index."""
+    (key, sound), rest = words[0], words[1:]
+    halves = [names.filter(key=key)] if exact else [names.filter(key__startswith=key), names.filter(phonetic=sound)]
+    if rest:
+        inner = _all_words(names, rest, exact=exact)
+        halves = [half.filter(patient_id__in=inner) for half in halves]
+    ids = [half.values("patient_id") for half in halves]
+    return ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
+
+
+def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
+         sites: QuerySet | None = None) -> Found:
+    """Search within `patients` (the caller's visible patients, at `sites` when given).
+
+    Exact spellings come first, then prefixes and sound-alikes, each in name order. Names are
+    looked up in the per-site name keys of `sites` and only the `limit` patients shown are
+    read in full; they are read through `patients`, so nothing outside the wall is returned
+    even if the name keys lag behind the care episodes.
+    """
+    query = parse(text)
+    words = _word_keys(query.names)
+    if not (words or query.dates or query.identifiers):
+        return Found([], False)
+    # With name keys restricted to the user's sites, the keys stand in for the wall while
+    # ranking (checking every candidate's care episodes costs more than the rest of the query)
+    # and the wall is applied to the page. Without names or sites, the wall comes first.
+    keys_as_wall = bool(words) and sites is not None
+    # The site ids as literals: simpler SQL to build and to plan than the membership subquery.
+    site_ids = list(sites.values_list("pk", flat=True)) if keys_as_wall else None
+    base = Patient.objects.all() if keys_as_wall else patients
+    if query.identifiers:
+        base = base.filter(identifier_filter(query.identifiers))
+    if query.dates:
+        base = base.filter(birth_date_filter(query.dates))
+    order = ("birth_name", "first_birth_given_name", "pk")
+
+    def first(qs: QuerySet[Patient], count: int) -> list:
+        qs = qs.order_by(*order)
+        return list(qs.values_list("pk", flat=True)[:count] if keys_as_wall else qs.only(*SHOWN_FIELDS)[:count])
+
+    rows = []
+    if words:
+        rows = first(base.filter(pk__in=_all_words(_name_rows(site_ids), words, exact=True)), limit + 1)
+        base = base.filter(pk__in=_all_words(_name_rows(site_ids), words, exact=False))
+    if len(rows) <= limit:
+        taken = [row if keys_as_wall else row.pk for row in rows]
+        rows += first(base.exclude(pk__in=taken) if taken else base, limit + 1 - len(rows))
+    more, rows = len(rows) > limit, rows[:limit]
+    if not keys_as_wall:
+        return Found(rows, more)
+    shown = patients.only(*SHOWN_FIELDS).in_bulk(rows)
+    if len(shown) < len(rows):
+        # Name keys out of step with the care episodes (a bulk load not yet reindexed): rank
+        # again behind the wall rather than show a short page.
+        return find(patients, text, limit=limit, sites=None)
+    return Found([shown[pk] for pk in rows], more)
 
 
 def search(patients: QuerySet[Patient], text: str, *, limit: int = 50,
            sites: QuerySet | None = None) -> list[Patient]:
-    """Search within `patients` (the caller's visible patients, at `sites` when given)."""
-    query = parse(text)
-    if query.empty:
-        return []
-    qs = patients
-    if query.names and sites is not None:
-        candidates = name_candidates(max(query.names, key=len), sites)
-        if candidates is not None:
-            qs = qs.filter(pk__in=candidates)
-    if query.identifiers:
-        qs = qs.filter(identifier_filter(query.identifiers))
-    if query.dates:
-        qs = qs.filter(birth_date_filter(query.dates))
-    if query.names:
-        qs = qs.filter(name_filter(query.names))
-    results = list(qs.order_by("birth_name", "first_birth_given_name", "pk")[: limit * 2])
-    # Exact spellings first, then sound-alikes.
-    keys = [name_key(n) for n in query.names]
-
-    def rank(p: Patient) -> tuple[int, str]:
-        exact = sum(1 for k in keys if k and k in (name_key(p.birth_name), name_key(p.used_name),
-                                                     name_key(p.first_birth_given_name)))
-        return (-exact, p.birth_name)
-
-    return sorted(results, key=rank)[:limit]
+    """The patients of `find`, without the "more" flag."""
+    return find(patients, text, limit=limit, sites=sites).patients
 
 
 def index_patient(patient: Patient) -> None:

@@ -20,7 +20,9 @@ def test_it_creates_a_patient_followed_by_the_users_site(client_saisie, world):
     assert response.status_code == 302 and response.url == f"/patients/{patient.pk}/"
     assert patient.birth_date_partial.isoformat() == "2019-05"
     assert CareEpisode.objects.filter(patient=patient, site=world.own).exists()
-    assert AuditEvent.objects.filter(patient_id=patient.pk, action="create").count() == 2
+    # One event for the creation, which names the first care episode.
+    (event,) = AuditEvent.objects.filter(patient_id=patient.pk, action="create")
+    assert event.changes["care_episode"][1]["site"] == world.own.code
 
 
 def test_it_warns_of_a_near_identical_patient_before_creating(client_saisie, world):

@@ -60,3 +60,29 @@ def test_it_finds_a_patient_once_followed_by_the_users_site(client_saisie, world
     assert url in client_saisie.get("/patients/recherche/", {"q": "dupont"}).content.decode()
     episode.delete()
     assert url not in client_saisie.get("/patients/recherche/", {"q": "dupont"}).content.decode()
+
+
+def test_it_says_when_more_patients_match_than_it_shows(client_saisie, world, monkeypatch):
+    from bamara.records import views
+
+    monkeypatch.setattr(views, "SEARCH_LIMIT", 1)
+    make_patient("LEFEVRE", [world.own], given="Anne")
+    html = client_saisie.get("/patients/recherche/", {"q": "lefevre"}).content.decode()
+    assert "Plus de 1 patients correspondent" in html and html.count("/patients/") - html.count("/patients/recherche") >= 1
+    html = client_saisie.get("/patients/recherche/", {"q": "lefevre anne"}).content.decode()
+    assert "Plus de" not in html
+
+
+def test_it_reads_the_same_number_of_rows_whatever_the_number_of_results(client_saisie, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            client_saisie.get("/patients/recherche/", {"q": "lefevre"})
+        return len(ctx.captured_queries)
+
+    one = queries()
+    for given in ("Anne", "Berthe", "Claire"):
+        make_patient("LEFEVRE", [world.own], given=given)
+    assert queries() == one  # no query per patient shown

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from tqdm import tqdm
 
+from bamara.records.maintenance import analyze
 from bamara.records.models import CareEpisode, Patient, PatientName
 from bamara.records.search import name_rows
 
@@ -41,5 +42,6 @@ class Command(BaseCommand):
                     PatientName.objects.bulk_create(rows, batch_size=batch_size)
                 last_pk = batch[-1].pk
                 bar.update(len(batch))
+        analyze(PatientName)
         if options["verbosity"]:
             self.stdout.write(f"{total} patients indexés.")
