@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "lists"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("listes/patients/", views.patient_list, name="patients"),
+    path("listes/patients/telecharger/", views.download, name="download"),
+    path("listes/filtres/enregistrer/", views.save_filter, name="save_filter"),
+    path("listes/filtres/supprimer/", views.delete_filter, name="delete_filter"),
+]

@@ -1,0 +1,343 @@
+"""The filters of the patient list, shared by the list page, the downloads and the
+`export_patients` command.
+
+    form = ListFilterForm(request.GET, sites=access.user_sites(user))
+    if form.is_valid():
+        patients = form.patients()   # a lazy QuerySet
+
+The wall: the sites a user may choose are `access.user_sites(user)` (the form refuses any
+other), and the list holds only patients with a care episode at the chosen sites, which is
+`access.visible_patients(user, site)` for those sites, written as one semi-join on the care
+episodes of literal site ids so that PostgreSQL starts from the site's index (1M patients).
+Other criteria are EXISTS on one child table (diagnoses, activities) so that a patient appears
+once without DISTINCT. Diagnosis criteria (ORPHA, CIM-10, HPO, status, age at diagnosis) apply to
+one and the same diagnosis. Completeness is not stored: it is computed for at most
+COMPLETENESS_LIMIT candidate records (see the lead's note on a stored score).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bamara.organisations.models import Site
+from bamara.records.completeness import completeness
+from bamara.records.models import Activity, CareEpisode, ClinicalSign, Diagnosis, Patient
+from bamara.records.validation.data import PREFETCH
+from bamara.sdm import definition as sdm_definition
+from bamara.sdm import oids
+from bamara.terminologies import hpo, orphanet
+from bamara.terminologies.models import OrphaConcept
+
+COMPLETENESS_LIMIT = 5000
+PAGE_SIZE = 25
+
+SORTS = {
+    "nom": ("birth_name", "first_birth_given_name", "pk"),
+    "-nom": ("-birth_name", "-first_birth_given_name", "-pk"),
+    "naissance": ("birth_date", "pk"),
+    "-naissance": ("-birth_date", "-pk"),
+    "maj": ("updated_at", "pk"),
+    "-maj": ("-updated_at", "-pk"),
+}
+SORT_LABELS = {
+    "nom": gettext_lazy("Nom (A → Z)"),
+    "-nom": gettext_lazy("Nom (Z → A)"),
+    "naissance": gettext_lazy("Date de naissance (plus âgés d'abord)"),
+    "-naissance": gettext_lazy("Date de naissance (plus jeunes d'abord)"),
+    "-maj": gettext_lazy("Dernière mise à jour (récente d'abord)"),
+    "maj": gettext_lazy("Dernière mise à jour (ancienne d'abord)"),
+}
+
+_DEPARTEMENT = re.compile(r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8])$")
+_CIM10 = re.compile(r"^[A-Z]\d{2}(\.?\w{1,4})?$")
+_NONE = ("", "—")
+
+
+def _value_set_choices(item_id: str) -> list[tuple[str, str]]:
+    d = sdm_definition.current()
+    value_set = d.value_set_for(d.item(item_id))
+    return [("", _("Tous"))] + [(code.code, code.label_fr) for code in value_set.codes]
+
+
+class ListFilterForm(forms.Form):
+    sites = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Sites"), queryset=Site.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Par défaut, le site sur lequel vous travaillez."),
+    )
+    orpha = forms.CharField(
+        label=gettext_lazy("Maladie ou groupe ORPHA"), required=False, max_length=20,
+        help_text=gettext_lazy("ex. ORPHA:586 ; inclut toutes les maladies qu'il regroupe dans les classifications Orphanet."),
+    )
+    cim10 = forms.CharField(label=gettext_lazy("Code CIM-10"), required=False, max_length=8,
+                            help_text=gettext_lazy("ex. E84 (inclut E84.0, E84.1…)"))
+    hpo = forms.CharField(label=gettext_lazy("Signe clinique HPO"), required=False, max_length=12,
+                          help_text=gettext_lazy("ex. HP:0002110 ; inclut les termes plus précis."))
+    statut = forms.ChoiceField(label=gettext_lazy("Statut du diagnostic"), required=False)
+    age_diag = forms.ChoiceField(label=gettext_lazy("Âge au diagnostic clinique"), required=False)
+    age_min = forms.IntegerField(label=gettext_lazy("Âge minimum (ans)"), required=False, min_value=0, max_value=130)
+    age_max = forms.IntegerField(label=gettext_lazy("Âge maximum (ans)"), required=False, min_value=0, max_value=130)
+    sexe = forms.ChoiceField(label=gettext_lazy("Sexe"), required=False)
+    vital = forms.ChoiceField(label=gettext_lazy("Statut vital"), required=False, choices=[
+        ("", gettext_lazy("Tous")), ("vivant", gettext_lazy("Vivant")), ("decede", gettext_lazy("Décédé")),
+        ("inconnu", gettext_lazy("Inconnu")),
+    ])
+    departement = forms.CharField(label=gettext_lazy("Département de résidence"), required=False, max_length=3,
+                                  help_text=gettext_lazy("ex. 75, 2A, 974"))
+    activite_du = forms.DateField(label=gettext_lazy("Activité du"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    activite_au = forms.DateField(label=gettext_lazy("Activité au"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    contexte = forms.ChoiceField(label=gettext_lazy("Contexte de l'activité"), required=False)
+    inclusion_du = forms.DateField(label=gettext_lazy("Inclusion dans le site du"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    inclusion_au = forms.DateField(label=gettext_lazy("Inclusion dans le site au"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    completude_min = forms.IntegerField(label=gettext_lazy("Complétude minimale (%)"), required=False,
+                                        min_value=0, max_value=100)
+    completude_max = forms.IntegerField(label=gettext_lazy("Complétude maximale (%)"), required=False,
+                                        min_value=0, max_value=100)
+    opposition = forms.ChoiceField(label=gettext_lazy("Opposition"), required=False, choices=[
+        ("", gettext_lazy("Tous")), ("non", gettext_lazy("Sans opposition")), ("oui", gettext_lazy("Avec opposition")),
+    ])
+    tri = forms.ChoiceField(label=gettext_lazy("Trier par"), required=False,
+                            choices=list(SORT_LABELS.items()))
+
+    def __init__(self, data: QueryDict | dict | None = None, *, sites: QuerySet[Site],
+                 default_site: Site | None = None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["sites"].queryset = sites.order_by("code")
+        self.default_site = default_site
+        self.fields["statut"].choices = _value_set_choices("statut_diagnostic")
+        self.fields["age_diag"].choices = _value_set_choices("age_diag_clinique")
+        self.fields["sexe"].choices = _value_set_choices("sexe")
+        self.fields["contexte"].choices = _value_set_choices("activite_contexte")
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            widget.attrs["class"] = "fr-select" if isinstance(widget, forms.Select) else "fr-input"
+        self.orpha_codes: set[int] = set()
+        self.hpo_terms: set[str] = set()
+
+    # -- validation: a clear French message per field, nothing silently dropped
+
+    def clean_orpha(self) -> int | None:
+        text = self.cleaned_data["orpha"].strip()
+        if not text:
+            return None
+        code = orphanet.parse_code(text)
+        if code is None:
+            raise forms.ValidationError(_("« %(value)s » n'est pas un code ORPHA (ex. ORPHA:586).") % {"value": text})
+        if not OrphaConcept.objects.filter(code=code).exists():
+            raise forms.ValidationError(_("Le code ORPHA:%(code)s est inconnu de la nomenclature Orphanet.") % {"code": code})
+        self.orpha_codes = set(_orpha_codes(code))
+        return code
+
+    def clean_cim10(self) -> str:
+        text = self.cleaned_data["cim10"].strip().upper()
+        if text and not _CIM10.match(text):
+            raise forms.ValidationError(_("« %(value)s » n'est pas un code CIM-10 (ex. E84 ou E84.0).") % {"value": text})
+        return text
+
+    def clean_hpo(self) -> str:
+        text = self.cleaned_data["hpo"].strip()
+        if not text:
+            return ""
+        term = hpo.resolve(text)
+        if term is None:
+            raise forms.ValidationError(_("« %(value)s » n'est pas un terme HPO connu (ex. HP:0002110).") % {"value": text})
+        self.hpo_terms = {term, *hpo.descendants(term)}
+        return term
+
+    def clean_departement(self) -> str:
+        text = self.cleaned_data["departement"].strip().upper()
+        if text and not _DEPARTEMENT.match(text):
+            raise forms.ValidationError(_("« %(value)s » n'est pas un code de département (ex. 75, 2A, 974).") % {"value": text})
+        return text
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for low, high, message in (
+            ("age_min", "age_max", _("L'âge minimum dépasse l'âge maximum.")),
+            ("activite_du", "activite_au", _("La période d'activité se termine avant de commencer.")),
+            ("inclusion_du", "inclusion_au", _("La période d'inclusion se termine avant de commencer.")),
+            ("completude_min", "completude_max", _("La complétude minimale dépasse la maximale.")),
+        ):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(high, message)
+        return data
+
+    # -- the query
+
+    def selected_sites(self) -> list[Site]:
+        chosen = list(self.cleaned_data.get("sites") or [])
+        if chosen:
+            return chosen
+        if self.default_site is not None:
+            return [self.default_site]
+        return list(self.fields["sites"].queryset)
+
+    def sort(self) -> tuple[str, ...]:
+        return SORTS.get(self.cleaned_data.get("tri") or "nom", SORTS["nom"])
+
+    def episodes(self) -> QuerySet[CareEpisode]:
+        """The care episodes at the selected sites (a subset of the sites the form was given:
+        the user's) of the patients meeting the diagnosis, activity and inclusion criteria."""
+        data = self.cleaned_data
+        site_ids = [site.pk for site in self.selected_sites()]
+        episodes = CareEpisode.objects.filter(site_id__in=site_ids)
+        if data.get("inclusion_du"):
+            episodes = episodes.filter(inclusion_date__gte=data["inclusion_du"])
+        if data.get("inclusion_au"):
+            episodes = episodes.filter(inclusion_date__lte=data["inclusion_au"])
+        diagnoses = self._diagnoses()
+        if diagnoses is not None:
+            episodes = episodes.filter(Exists(diagnoses))
+        if data.get("activite_du") or data.get("activite_au") or data.get("contexte"):
+            activities = Activity.objects.filter(patient=OuterRef("patient_id"), site_id__in=site_ids)
+            if data.get("activite_du"):
+                activities = activities.filter(date__gte=data["activite_du"])
+            if data.get("activite_au"):
+                activities = activities.filter(date__lte=data["activite_au"])
+            if data.get("contexte"):
+                activities = activities.filter(context_code=data["contexte"])
+            episodes = episodes.filter(Exists(activities))
+        return episodes
+
+    PATIENT_CRITERIA = ("age_min", "age_max", "sexe", "vital", "departement", "opposition")
+
+    def count(self) -> int | None:
+        """The number of patients, read from the care episodes alone when no criterion is on
+        the patient's own columns (else None: count the patients)."""
+        if any(self.cleaned_data.get(name) not in (None, "") for name in self.PATIENT_CRITERIA):
+            return None
+        episodes = self.episodes()
+        if len(self.selected_sites()) == 1:  # one episode per patient and site
+            return episodes.count()
+        return episodes.values("patient_id").distinct().count()
+
+    def patients(self) -> QuerySet[Patient]:
+        """The filtered patients followed at the selected sites."""
+        data = self.cleaned_data
+        patients = Patient.objects.filter(pk__in=self.episodes().values("patient_id"))
+        today = dt.date.today()
+        if data.get("age_min") is not None:
+            patients = patients.filter(birth_date__lte=_years_before(today, data["age_min"]))
+        if data.get("age_max") is not None:
+            # Born after the day the patient would have turned age_max + 1.
+            patients = patients.filter(birth_date__gt=_years_before(today, data["age_max"] + 1))
+        if data.get("sexe"):
+            patients = patients.filter(sex_code=data["sexe"])
+        vital = data.get("vital")
+        if vital == "vivant":
+            patients = patients.filter(deceased=False)
+        elif vital == "decede":
+            patients = patients.filter(deceased=True)
+        elif vital == "inconnu":
+            patients = patients.filter(deceased__isnull=True)
+        if data.get("departement"):
+            patients = patients.filter(residence_commune__startswith=data["departement"])
+        if data.get("opposition"):
+            patients = patients.filter(opposition=data["opposition"] == "oui")
+        return patients
+
+    def _diagnoses(self) -> QuerySet[Diagnosis] | None:
+        data = self.cleaned_data
+        conditions = Q()
+        if data.get("orpha"):
+            # Groups may be recorded as diagnoses too (JDV Orpha groupes de maladies).
+            conditions &= Q(disease_system__in=[oids.ORPHA, oids.ORPHA_GROUPS],
+                            disease_code__in=[str(code) for code in sorted(self.orpha_codes)])
+        if data.get("cim10"):
+            code = data["cim10"]
+            # Stored dotted (E84.0) or not (E840): match the category and the exact code both ways.
+            conditions &= Q(disease_system=oids.CIM10) & (
+                Q(disease_code__startswith=code) | Q(disease_code__startswith=code.replace(".", ""))
+            )
+        if data.get("statut"):
+            conditions &= Q(status_code=data["statut"])
+        if data.get("age_diag"):
+            conditions &= Q(clinical_diagnosis_age_code=data["age_diag"])
+        if not conditions and not data.get("hpo"):
+            return None
+        diagnoses = Diagnosis.objects.filter(conditions, patient=OuterRef("patient_id"))
+        if data.get("hpo"):
+            signs = ClinicalSign.objects.filter(diagnosis=OuterRef("pk"), sign_system=oids.HPO,
+                                                sign_code__in=sorted(self.hpo_terms))
+            diagnoses = diagnoses.filter(Exists(signs))
+        return diagnoses
+
+    @property
+    def filters_completeness(self) -> bool:
+        return self.cleaned_data.get("completude_min") is not None or self.cleaned_data.get("completude_max") is not None
+
+    def with_completeness(self, patients: QuerySet[Patient]) -> QuerySet[Patient] | None:
+        """Narrow `patients` to the completeness bounds, computed over the selected sites; None
+        when there are more than COMPLETENESS_LIMIT candidates (then ask for other filters)."""
+        if not self.filters_completeness:
+            return patients
+        candidates = list(patients.order_by().values_list("pk", flat=True)[:COMPLETENESS_LIMIT + 1])
+        if len(candidates) > COMPLETENESS_LIMIT:
+            return None
+        low = self.cleaned_data.get("completude_min") or 0
+        high = self.cleaned_data.get("completude_max")
+        high = 100 if high is None else high
+        sites = self.selected_sites()
+        kept = []
+        for start in range(0, len(candidates), 500):
+            chunk = Patient.objects.filter(pk__in=candidates[start:start + 500]).prefetch_related(*PREFETCH)
+            for patient in chunk:
+                if low <= completeness(patient, sites).mandatory_percent <= high:
+                    kept.append(patient.pk)
+        return patients.filter(pk__in=kept)
+
+    def describe(self) -> dict[str, str]:
+        """The filters in use, for the audit trail and the export's first sheet."""
+        found = {}
+        for name, value in self.cleaned_data.items():
+            if value in (None, "", [], ()) or name == "sites":
+                continue
+            found[name] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        found["sites"] = ",".join(site.code for site in self.selected_sites())
+        return found
+
+
+@functools.lru_cache(maxsize=512)
+def _orpha_codes(code: int) -> frozenset[int]:
+    """The code, what it stands for when inactive, and everything under it in any Orphanet
+    classification. Cached per process: a group such as ORPHA:98053 spans 6,000 codes, and the
+    classifications change once a year (restart after loading a new release)."""
+    codes = {code, *orphanet.resolve(code)}
+    for start in list(codes):
+        codes |= orphanet.descendants(start)
+    return frozenset(codes)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def too_many_for_completeness() -> str:
+    return _("Plus de %(limit)s patients correspondent : précisez d'autres filtres avant de filtrer sur la "
+             "complétude.") % {"limit": f"{COMPLETENESS_LIMIT:,}".replace(",", "\u202f")}
+
+
+def querystring(form: ListFilterForm, drop: Iterable[str] = ("page",)) -> str:
+    """The query string of the form's data without `drop` (pagination, format...)."""
+    data = form.data.copy() if hasattr(form.data, "copy") else QueryDict(mutable=True)
+    for name in drop:
+        data.pop(name, None)
+    return data.urlencode()

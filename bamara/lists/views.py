@@ -1,0 +1,207 @@
+"""The patient list of the user's sites, its downloads and saved filters. Every patient comes
+through the access wall (`access.visible_patients`); every page shown and every download is
+audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bamara.accounts.decorators import login_and_otp_required
+from bamara.audit import trail
+from bamara.audit.models import Action
+from bamara.organisations import access
+from bamara.records.completeness import completeness
+from bamara.records.models import Patient
+from bamara.records.validation.data import PREFETCH
+from bamara.sdm import oids
+
+from . import export
+from .filters import PAGE_SIZE, ListFilterForm, querystring, too_many_for_completeness
+from .models import SavedFilter
+
+FORMATS = {"xlsx", "csv"}
+PSEUDONYMISED = "pseudonymisee"
+
+
+def pseudonymised_only(user) -> bool:
+    """Whether the user may download pseudonymised data only (the `lists.pseudonymised_only`
+    permission, given to the user or one of their groups). Checked on the rows rather than
+    with has_perm, which would also restrict superusers."""
+    rows = Permission.objects.filter(content_type__app_label="lists", codename="pseudonymised_only")
+    return rows.filter(Q(user=user) | Q(group__user=user)).exists()
+
+
+def _form(request: HttpRequest, data: QueryDict) -> ListFilterForm:
+    sites = access.user_sites(request.user)
+    if not sites.exists():
+        raise Http404  # no readable site: no nominative list (national team, account managers...)
+    return ListFilterForm(data, sites=sites, default_site=access.current_site(request))
+
+
+@login_and_otp_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = _form(request, request.GET)
+    page = None
+    rows: list[dict] = []
+    error = ""
+    if form.is_valid():
+        patients = form.with_completeness(form.patients())
+        if patients is None:
+            error = too_many_for_completeness()
+        else:
+            # Page through the ids only (the sort reads the index, not the rows), then load
+            # the page's 25 records: at 1M patients, sorting whole rows costs seconds.
+            paginator = Paginator(patients.order_by(*form.sort()).values_list("pk", flat=True), PAGE_SIZE)
+            if not form.filters_completeness and (count := form.count()) is not None:
+                paginator.count = count  # counted on the care episodes, without the patients
+            page = paginator.get_page(request.GET.get("page"))
+            ids = list(page.object_list)
+            records = Patient.objects.in_bulk(ids)
+            rows = _rows([records[pk] for pk in ids if pk in records], form.selected_sites())
+            trail.record_views(request, [row["patient"] for row in rows], "liste de patients")
+    context = {
+        "form": form, "page": page, "rows": rows, "error": error,
+        "query": querystring(form), "saved": request.user.saved_filters.all(),
+        "pseudonymised_only": pseudonymised_only(request.user),
+    }
+    template = "lists/_results.html" if getattr(request, "htmx", False) else "lists/patient_list.html"
+    return render(request, template, context)
+
+
+def _rows(patients: list[Patient], sites: list) -> list[dict]:
+    """The page's patients with their diagnoses and completeness (children loaded in bulk)."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(patients, *PREFETCH)  # what completeness reads; diagnoses by pk
+    labels = export.Labels()
+    labels.preload_orpha({d.disease_code for p in patients for d in p.diagnoses.all()
+                          if d.disease_system in (oids.ORPHA, oids.ORPHA_GROUPS)})
+    rows = []
+    for patient in patients:
+        diagnoses = [
+            {"display": _disease(d.disease_code, d.disease_system, labels),
+             "status": labels(d.status_code, d.status_system)}
+            for d in patient.diagnoses.all() if d.disease_code
+        ]
+        rows.append({"patient": patient, "diagnoses": diagnoses,
+                     "completeness": completeness(patient, sites).mandatory_percent})
+    return rows
+
+
+def _disease(code: str, system: str, labels: export.Labels) -> str:
+    label = labels(code, system)
+    if system in (oids.ORPHA, oids.ORPHA_GROUPS):
+        return label or f"ORPHA:{code}"  # the Orphanet label starts with its code
+    return f"{code} {label}".strip()
+
+
+@login_and_otp_required
+def download(request: HttpRequest) -> HttpResponse:
+    form = _form(request, request.GET)
+    fmt = request.GET.get("format", "xlsx")
+    pseudonymised = request.GET.get("variante") == PSEUDONYMISED
+    back = f"{reverse('lists:patients')}?{querystring(form, drop=('page', 'format', 'variante'))}"
+    if fmt not in FORMATS:
+        messages.error(request, _("Format de téléchargement inconnu : choisissez XLSX ou CSV."))
+        return redirect(back)
+    if not pseudonymised and pseudonymised_only(request.user):
+        raise PermissionDenied(_("Votre rôle ne permet que les téléchargements pseudonymisés."))
+    if not form.is_valid():
+        messages.error(request, _("Les filtres contiennent des erreurs : corrigez-les avant de télécharger."))
+        return redirect(back)
+    patients = form.with_completeness(form.patients())
+    if patients is None:
+        messages.error(request, too_many_for_completeness())
+        return redirect(back)
+    patients = patients.order_by(*form.sort())
+    site_ids = [site.pk for site in form.selected_sites()]
+    sheets = export.build_sheets(pseudonymised=pseudonymised)
+    filters = form.describe()
+    about = _about(request, filters, pseudonymised)
+    name = _filename(form, pseudonymised, fmt)
+    if fmt == "xlsx":
+        # Written to an anonymous temporary file (rows go to disk as they come), then sent.
+        target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 -- FileResponse closes it
+        counts = export.write_xlsx(target, sheets, patients, site_ids, about)
+        _audit(request, filters, fmt, pseudonymised, counts)
+        target.seek(0)
+        return FileResponse(target, as_attachment=True, filename=name,
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    count = patients.count()
+    _audit(request, filters, fmt, pseudonymised, {"patients": count})
+    response = StreamingHttpResponse(export.csv_zip_chunks(sheets, patients, site_ids, about),
+                                     content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _about(request: HttpRequest, filters: dict[str, str], pseudonymised: bool) -> list[tuple[str, str]]:
+    about = [("date", dt.datetime.now().isoformat(timespec="seconds")), ("utilisateur", request.user.email),
+             ("variante", "pseudonymisée" if pseudonymised else "nominative")]
+    return about + [(f"filtre {key}", value) for key, value in filters.items()]
+
+
+def _filename(form: ListFilterForm, pseudonymised: bool, fmt: str) -> str:
+    sites = "-".join(site.code for site in form.selected_sites())[:60]
+    suffix = "-pseudonymise" if pseudonymised else ""
+    extension = "xlsx" if fmt == "xlsx" else "zip"
+    return f"bamara-patients-{sites}-{dt.date.today():%Y%m%d}{suffix}.{extension}"
+
+
+def _audit(request: HttpRequest, filters: dict, fmt: str, pseudonymised: bool, counts: dict[str, int]) -> None:
+    patients = counts.get("patients", 0)
+    variant = "pseudonymisé" if pseudonymised else "nominatif"
+    trail.record(request, Action.EXPORT, detail=f"liste de patients {fmt} {variant} : {patients} patients",
+                 changes={"filtres": filters, "format": fmt, "pseudonymise": pseudonymised, "lignes": counts})
+
+
+@login_and_otp_required
+@require_POST
+def save_filter(request: HttpRequest) -> HttpResponse:
+    if not access.user_sites(request.user).exists():
+        raise Http404
+    name = request.POST.get("name", "").strip()[:100]
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
+    query.pop("page", None)
+    if not name:
+        messages.error(request, _("Donnez un nom au filtre pour l'enregistrer."))
+    else:
+        SavedFilter.objects.update_or_create(user=request.user, name=name,
+                                             defaults={"query": query.urlencode()[:2000]})
+        messages.success(request, _("Filtre « %(name)s » enregistré.") % {"name": name})
+    return redirect(f"{reverse('lists:patients')}?{query.urlencode()}")
+
+
+@login_and_otp_required
+@require_POST
+def delete_filter(request: HttpRequest) -> HttpResponse:
+    if not access.user_sites(request.user).exists():
+        raise Http404
+    # Only the user's own filters: another user's filter is as good as absent.
+    value = request.POST.get("filtre", "")
+    pk = int(value) if value.isdigit() else 0
+    deleted, _rows = SavedFilter.objects.filter(user=request.user, pk=pk).delete()
+    if deleted:
+        messages.success(request, _("Filtre supprimé."))
+    else:
+        messages.error(request, _("Ce filtre n'existe pas."))
+    return redirect("lists:patients")
