@@ -7,8 +7,17 @@ Documents are generated: demo records (bamara.demo) exported as CDA SDM-MR 2024.
 each made a distinct record (own setId, IPP and row ids). A share of the documents are newer
 versions of records already sent (``--updates``), the rest new records. Every document goes
 through the whole intake, as the endpoint does: hardened parsing, mapping, validation,
-reconciliation in its own transaction, kept document, audit event. One process: the figures
-are per core. The PostgreSQL database is created if missing and emptied of its records first.
+reconciliation in its own transaction (or, with ``--batch N``, N documents per transaction,
+each in its own savepoint), kept document, audit event. ``--workers N`` runs N processes (on
+PostgreSQL), the documents split by record so that the versions of one record stay in order.
+
+Printed: documents/s (wall clock), p50/p95 latency (with batches: until the batch is
+committed, which is when a document is acknowledged), and documents per CPU-second, client
+(every worker process) plus server (their PostgreSQL backends, read from /proc: local server
+only), i.e. the throughput per busy core. The PostgreSQL database is created if missing and
+emptied of its records first.
+
+    uv run python bench/cda_ingest.py --database-url postgres://postgres@127.0.0.1:5432/bamara_cda_bench --batch 50 --workers 2
 """
 
 from __future__ import annotations
@@ -106,6 +115,45 @@ def server_cpu(connection) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, barrier) -> None:
+    """Ingest ``documents`` in this process; put (latencies, statuses, client CPU, server CPU,
+    elapsed) on ``results``."""
+    from django.db import connection
+
+    from bamara.intake import service
+    from bamara.intake.models import Channel
+
+    connection.ensure_connection()
+    latencies: dict[str, list[float]] = {"new": [], "update": []}
+    statuses: dict[str, int] = {}
+    if barrier is not None:
+        barrier.wait()
+    server_before = server_cpu(connection)
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    chunks: list[list] = []
+    for document in documents:  # a batch holds documents of one hospital
+        if not chunks or len(chunks[-1]) == batch or chunks[-1][0][1] != document[1]:
+            chunks.append([])
+        chunks[-1].append(document)
+    for chunk in chunks:
+        begin = time.perf_counter()
+        if batch == 1:
+            acks = service.receive(chunk[0][2], hospital=chunk[0][1], channel=Channel.CLI)
+        else:
+            acks = service.receive_batch([(data, "") for _, _, data in chunk], hospital=chunk[0][1], channel=Channel.CLI)
+        took = time.perf_counter() - begin
+        for (kind, _, _), ack in zip(chunk, acks, strict=True):
+            latencies[kind].append(took)
+            statuses[str(ack.status)] = statuses.get(str(ack.status), 0) + 1
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    server_after = server_cpu(connection)
+    server = server_after - server_before if server_before is not None and server_after is not None else None
+    results.put((latencies, statuses, cpu, server, elapsed))
+    connection.close()
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -118,7 +166,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=300, help="demo records used as templates")
     parser.add_argument("--updates", type=float, default=0.2, help="share of newer versions of records already sent")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=1, help="documents per transaction (one savepoint each)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     options = parser.parse_args()
+    if options.workers > 1 and not options.database_url:
+        parser.error("--workers > 1 : PostgreSQL seulement (SQLite n'a qu'un écrivain)")
 
     with tempfile.TemporaryDirectory(prefix="bamara-bench-cda-") as data_dir:
         setup_django(options.database_url, data_dir)
@@ -151,31 +203,58 @@ def main() -> None:
 
         for _, hospital, data in documents[:20]:  # warm-up: caches, definition, value sets
             service.receive(data, hospital=hospital, channel=Channel.CLI)
+        # Batches of one hospital, and the documents of one record in one worker, in order.
+        work = documents[20:]
+        shares: list[list] = [[] for _ in range(options.workers)]
+        for kind, hospital, data in work:
+            number = int(data.split(f'{BENCH_ROOT}.'.encode(), 1)[1].split(b'"', 1)[0])
+            shares[number % options.workers].append((kind, hospital, data))
+        batches = [sorted(share, key=lambda d: d[1].pk) if options.batch > 1 else share for share in shares]
+        import multiprocessing
+
+        from django.db import connections
+
+        results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
+        if options.workers == 1:
+            run_worker(batches[0], options.batch, results, None)
+            outcomes = [results.get()]
+        else:
+            connections.close_all()  # each worker opens its own connection
+            context = multiprocessing.get_context("fork")
+            barrier = context.Barrier(options.workers)
+            processes = [context.Process(target=run_worker, args=(share, options.batch, results, barrier))
+                         for share in batches]
+            for process in processes:
+                process.start()
+            outcomes = [results.get() for _ in processes]
+            for process in processes:
+                process.join()
         latencies: dict[str, list[float]] = {"new": [], "update": []}
         statuses: dict[str, int] = {}
-        server_before = server_cpu(connection)
-        cpu_before = time.process_time()
-        started = time.perf_counter()
-        for kind, hospital, data in documents[20:]:
-            begin = time.perf_counter()
-            ack = service.receive(data, hospital=hospital, channel=Channel.CLI)[0]
-            latencies[kind].append(time.perf_counter() - begin)
-            statuses[str(ack.status)] = statuses.get(str(ack.status), 0) + 1
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_before
-        server_after = server_cpu(connection)
+        cpu = 0.0
+        server: float | None = 0.0
+        for worker_latencies, worker_statuses, worker_cpu, worker_server, _ in outcomes:
+            for kind, values in worker_latencies.items():
+                latencies[kind] += values
+            for status, n in worker_statuses.items():
+                statuses[status] = statuses.get(status, 0) + n
+            cpu += worker_cpu
+            server = None if server is None or worker_server is None else server + worker_server
+        elapsed = max(outcome[4] for outcome in outcomes)
         every = latencies["new"] + latencies["update"]
+        count = len(every)
+        mode = f"{options.workers} processus, {'1 transaction par document' if options.batch == 1 else f'lots de {options.batch} documents'}"
         print(f"statuts : {statuses}")
-        print(f"débit   : {len(every) / elapsed:,.0f} documents/s ({len(every)} en {elapsed:.1f} s, 1 processus)")
+        print(f"débit   : {count / elapsed:,.0f} documents/s ({count} en {elapsed:.1f} s, {mode})")
         print(f"latence : p50 {percentile(every, 0.5) * 1000:.1f} ms, p95 {percentile(every, 0.95) * 1000:.1f} ms, "
               f"moyenne {statistics.fmean(every) * 1000:.1f} ms")
-        count = len(every)
         line = f"CPU     : client {cpu / count * 1000:.1f} ms/document"
         total = cpu
-        if server_before is not None and server_after is not None:
-            total += server_after - server_before
-            line += f", serveur PostgreSQL {(server_after - server_before) / count * 1000:.1f} ms/document"
-        print(f"{line} ; soit {count / total:,.0f} documents par seconde de CPU (par cœur)")
+        if server:
+            total += server
+            line += f", serveur PostgreSQL {server / count * 1000:.1f} ms/document"
+        print(f"{line} ; soit {count / total:,.0f} documents par seconde de CPU (par cœur occupé), "
+              f"{total / elapsed:.2f} cœurs occupés en moyenne")
         for kind, values in latencies.items():
             if values:
                 label = "nouveaux dossiers" if kind == "new" else "nouvelles versions"

@@ -10,13 +10,16 @@ no longer has them; rows and fields typed on the web are kept (see provenance.py
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import connection, models
 from django.db.models import Q
+from django.utils import timezone
 
 from bamara.organisations.models import Hospital, Site
 from bamara.records.fields import AgeAt, Code, PartialDate
@@ -35,12 +38,14 @@ from bamara.records.models import (
     GeneticTechnique,
     Investigation,
     Patient,
+    PatientName,
     Pregnancy,
     Referral,
     RegistryConsent,
     Source,
     Treatment,
 )
+from bamara.records.search import name_rows
 
 from . import mapping, provenance
 from .ack import AckMessage, Rejected
@@ -56,6 +61,7 @@ LIST_MODELS: dict[str, tuple[type[models.Model], str, str]] = {
     "techniques": (GeneticTechnique, "diagnosis", "technique"),
     "genes": (Gene, "diagnosis", "gene"),
 }
+NAME_FIELDS = ("birth_name", "used_name", "first_birth_given_name", "used_given_name")  # records.search.name_rows
 SIGN_ITEMS = {"description": "description_clinique", "complementaire": "signes_complementaires",
               "inhabituel": "signes_inhabituels"}
 
@@ -68,16 +74,22 @@ class Outcome:
     changes: dict[str, Any] = field(default_factory=dict)
 
 
+def lock_key(hospital: Hospital, set_id: str) -> str:
+    return f"intake|{hospital.pk}|{set_id}"
+
+
 def lock(hospital: Hospital, set_id: str) -> None:
-    """Serialise the documents of one record (SQLite already serialises writers)."""
+    """Serialise the documents of one record (SQLite already serialises writers). ``store``
+    takes this lock itself (with its first query)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"intake|{hospital.pk}|{set_id}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_key(hospital, set_id)])
 
 
 def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False) -> Outcome:
-    """Write the document; ``optimistic`` skips the look-up of UUIDs already taken (the caller
-    retries without it on IntegrityError)."""
+    """Write the document, in the caller's transaction, after taking the document lock;
+    ``optimistic`` skips the look-up of UUIDs already taken (the caller retries without it on
+    IntegrityError)."""
     return _Writer(parsed, hospital, optimistic=optimistic).run()
 
 
@@ -194,6 +206,49 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+_LIST_COLUMNS: dict[type, list[str]] = {}
+_ROW_SKIP = frozenset({"id", "created_at", "updated_at", "source_ref"})
+
+
+def _row_key(obj: models.Model) -> tuple[Any, ...]:
+    """The stored content of a row, without its id, timestamps and writer."""
+    return tuple(_hashable(getattr(obj, f.attname)) for f in obj._meta.concrete_fields if f.attname not in _ROW_SKIP)
+
+
+def _snapshot(obj: models.Model) -> dict[str, Any]:
+    """Column values of a row, copied (field_sources is changed in place)."""
+    return {name: dict(value) if isinstance(value, dict) else value
+            for name, value in ((f.attname, getattr(obj, f.attname)) for f in obj._meta.concrete_fields)}
+
+
+def _save_changes(obj: models.Model, stored: dict[str, Any] | None) -> None:
+    """Insert a new row, or update the columns that differ from ``stored`` (nothing if none)."""
+    if stored is None:
+        obj.save()
+        return
+    changed = {name: value for name, value in _snapshot(obj).items()
+               if name not in ("id", "updated_at") and value != stored.get(name)}
+    if changed:
+        obj.updated_at = timezone.now()
+        type(obj).objects.filter(pk=obj.pk).update(**changed, updated_at=obj.updated_at)
+
+
+def _hashable(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
+
+
+def _list_columns(model: type[models.Model]) -> list[str]:
+    """The value columns of a child code-list table (all but its id and parent)."""
+    if model not in _LIST_COLUMNS:
+        _LIST_COLUMNS[model] = [f.column for f in model._meta.concrete_fields
+                                if not f.primary_key and not f.is_relation]
+    return _LIST_COLUMNS[model]
+
+
+def _list_key(child: models.Model) -> tuple[Any, ...]:
+    return tuple(getattr(child, f.attname) for f in child._meta.concrete_fields if not f.primary_key and not f.is_relation)
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -220,6 +275,12 @@ class _Writer:
         self.foetuses: dict[str, Foetus] = {}
         self.taken: dict[str, set[uuid.UUID]] = {}
         self._candidates: dict[tuple[str, str], list[uuid.UUID]] = {}
+        self.loaded: dict[int, dict[str, Any]] = {}  # stored column values of the records looked up
+        self.names_changed = False
+        self.patient_pk: int | None = None
+        self._stored_lists: dict[str, dict[int, list[tuple[Any, ...]]]] | None = None
+        self.episode_sites: tuple[set[int], set[int]] = (set(), set())  # before, after
+        self.synced: dict[str, tuple[dict[int, Any], list[int]]] = {}  # scope -> ({pk: stored site}, deleted pks)
 
     def note(self, level: str, code: str, text: str, item: str = "*", path: str = "") -> None:
         self.messages.append(AckMessage(level, code, text, item, path))  # type: ignore[arg-type]
@@ -244,6 +305,7 @@ class _Writer:
         if ipp:
             wanted |= Q(hospital=hospital, ipp=ipp) & ~Q(ipp="")
         candidates = list(Patient.objects.select_for_update().filter(wanted).order_by())
+        self.loaded = {p.pk: _snapshot(p) for p in candidates}
         patient = next((p for p in candidates if p.hospital_id == hospital.pk and p.cda_set_id == parsed.set_id), None)
         self.same_ipp = next((p for p in candidates if ipp and p.hospital_id == hospital.pk and p.ipp == ipp), None)
         if patient is not None and patient.cda_version is not None and parsed.version_number is not None \
@@ -273,8 +335,10 @@ class _Writer:
             if wanted != patient.uuid and not Patient.objects.filter(uuid=wanted).exists():
                 patient.uuid = wanted
         self.write_patient(patient, created)
+        self.patient_pk = patient.pk
         self.link_relatives(patient)
         self.write_care_episodes(patient, created)
+        self.write_name_keys(patient, created)
         self.write_pregnancies(patient, created)
         self.write_activities(patient, created)
         self.write_diagnoses(patient, created)
@@ -284,8 +348,19 @@ class _Writer:
         return Outcome(patient, messages=self.messages, changes=self.changes)
 
     def load_sites(self) -> None:
+        """The document's sites; on PostgreSQL in the same round trip as the document lock
+        (the lock is taken before the record look-up, which runs as a later statement and
+        therefore sees what a concurrent document of the series committed)."""
         codes = self.parsed.site_codes()
-        rows = Site.objects.filter(code__in=codes).values_list("code", "pk", "hospital_id") if codes else []
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT s.code, s.id, s.hospital_id FROM (SELECT pg_advisory_xact_lock(hashtext(%s))) AS l "
+                    f"LEFT JOIN {Site._meta.db_table} s ON s.code = ANY(%s)",
+                    [lock_key(self.hospital, self.parsed.set_id), sorted(codes)])
+                rows = [row for row in cursor.fetchall() if row[0] is not None]
+        else:
+            rows = Site.objects.filter(code__in=codes).values_list("code", "pk", "hospital_id") if codes else []
         self.sites = {code: (pk, hospital_id) for code, pk, hospital_id in rows}
         for code in sorted(codes):
             site = self.sites.get(code)
@@ -405,7 +480,8 @@ class _Writer:
                       "hors DPI) : l'opposition est maintenue malgré le document.", "opposition_bndmr")
         before_identity = {name: _read(patient, name) for name in provenance.IDENTITY_FIELDS}
         diff = self.apply(patient, values, owned, new=created, kind="patient")
-        if patient.ipp and "ipp" in diff and Patient.objects.filter(hospital=self.hospital, ipp=patient.ipp) \
+        # A new record: the look-up in run() already found no record of this IPP.
+        if patient.ipp and "ipp" in diff and not created and Patient.objects.filter(hospital=self.hospital, ipp=patient.ipp) \
                 .exclude(ipp="").exclude(pk=patient.pk).exists():
             raise Rejected("ipp_conflict", f"L'IPP {patient.ipp} est déjà celui d'un autre dossier de l'établissement.",
                            item_id="ipp")
@@ -415,17 +491,37 @@ class _Writer:
         if patient.source == Source.EHR:
             patient.source_ref = self.ref
         _check_fits(patient)
+        # Saved without Patient.save(): its post_save signal rebuilds the name keys from the
+        # care episodes, which are written after the record; write_name_keys() does it once
+        # they are, and the national identifier is kept in step here.
         if created:  # computed before the insert: one query less per new record
             from bamara.identity.idmr import for_patient
 
             patient.national_id = for_patient(patient) or ""
-        patient.save()
+            Patient.objects.bulk_create([patient])
+        else:
+            loaded = self.loaded.get(patient.pk, {})
+            changed = {name: getattr(patient, name) for name in _fields(Patient)
+                       if name not in ("id", "updated_at") and (name not in loaded or getattr(patient, name) != loaded[name])}
+            patient.updated_at = timezone.now()
+            Patient.objects.filter(pk=patient.pk).update(**changed, updated_at=patient.updated_at)
+            self.names_changed = any(name in changed for name in NAME_FIELDS)
         self.changes["patient"] = diff
         identity_changed = any(not _same(before_identity[n], _read(patient, n)) for n in provenance.IDENTITY_FIELDS)
         if identity_changed and not created:
             from bamara.identity.services import refresh_national_id
 
             refresh_national_id(patient, reason=f"document CDA {self.ref}")
+
+    def write_name_keys(self, patient: Patient, created: bool) -> None:
+        """The name search keys of the record at each site of its care episodes, rebuilt when
+        the names or the sites changed (what the post_save signals of records do)."""
+        before, after = self.episode_sites
+        if created:
+            PatientName.objects.bulk_create(name_rows(patient, sorted(after)))
+        elif self.names_changed or before != after:
+            PatientName.objects.filter(patient=patient).delete()
+            PatientName.objects.bulk_create(name_rows(patient, sorted(after)))
 
     # -- rows with a CDA id ----------------------------------------------------------------
     def sync(self, patient: Patient, model: type[models.Model], rows: list[Row], scope: str, *,
@@ -435,6 +531,7 @@ class _Writer:
         sets what is not a plain value (site, foetus)."""
         owned = mapping.active_attributes(model._meta.label, self.version)
         existing = [] if created else list(model.objects.filter(patient=patient))
+        stored_sites = {obj.pk: getattr(obj, "site_id", None) for obj in existing}
         by_uuid = {obj.uuid: obj for obj in existing}
         taken = self.taken[scope]
         used: set[int] = set()
@@ -453,7 +550,7 @@ class _Writer:
                 before = None
             else:
                 used.add(obj.pk)
-                before = {name: getattr(obj, name) for name in columns}
+                before = _snapshot(obj)
             prepare(row, obj)
             diff = self.apply(obj, row.values, owned, new=new, kind=scope)
             if obj.source == Source.EHR and (new or diff):
@@ -462,16 +559,20 @@ class _Writer:
             if new:
                 new_pairs.append((row, obj))
             else:
-                changed = [columns[name].name for name in columns if getattr(obj, name) != before[name]]
+                changed = [name for name in columns if getattr(obj, name) != before[name]]  # attnames
                 if changed:
                     updated.append((obj, changed))
             result.append((row, obj))
         model.objects.bulk_create([obj for _, obj in new_pairs])
-        for obj, changed in updated:  # only the rows and columns that changed
-            obj.save(update_fields=[*changed, "updated_at"])
+        now = timezone.now()
+        for obj, changed in updated:  # only the rows and columns that changed; without the
+            obj.updated_at = now      # post_save signals (name keys: write_name_keys)
+            model.objects.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in changed if name != "updated_at"},
+                                                   updated_at=now)
         stale = [obj.pk for obj in existing if obj.pk not in used and obj.source == Source.EHR]
         if stale:
             model.objects.filter(pk__in=stale).delete()
+        self.synced[scope] = (stored_sites, stale)
         self.count(scope, "created", len(new_pairs))
         self.count(scope, "updated", len(updated))
         self.count(scope, "unchanged", len(used) - len(updated))
@@ -512,13 +613,55 @@ class _Writer:
                     _check_fits(child)
                     objs.append(child)
             if replace and not created:
-                query = model.objects.filter(**{f"{parent}_id__in": replace})
+                kinds: set[str] | None = None
                 if name == "signs":  # signs of kinds this version no longer collects stay
-                    kinds = [k for k, item in SIGN_ITEMS.items() if self._active(item)]
-                    sent = {k for row, _ in pairs for k, _ in row.lists.get("signs", [])}
-                    query = query.filter(kind__in=set(kinds) | sent)
-                query.delete()
-            model.objects.bulk_create(objs)
+                    kinds = {k for k, item in SIGN_ITEMS.items() if self._active(item)}
+                    kinds |= {k for row, _ in pairs for k, _ in row.lists.get("signs", [])}
+                # Diff against the stored lists: only the rows whose list changed are rewritten
+                # (an EHR mostly resends what it sent).
+                stored = self.stored_lists()[name]
+                sent_keys: dict[int, Counter] = {pk: Counter() for pk in replace}
+                for child in objs:
+                    sent_keys[getattr(child, f"{parent}_id")][_list_key(child)] += 1
+                changed = [pk for pk in replace if sent_keys[pk] != Counter(
+                    key for key in stored.get(pk, ()) if kinds is None or key[0] in kinds)]
+                if changed:
+                    query = model.objects.filter(**{f"{parent}_id__in": changed})
+                    if kinds is not None:
+                        query = query.filter(kind__in=kinds)
+                    query.delete()
+                objs = [child for child in objs if getattr(child, f"{parent}_id") in changed]
+            if objs:
+                model.objects.bulk_create(objs)
+
+    def stored_lists(self) -> dict[str, dict[int, list[tuple[Any, ...]]]]:
+        """The stored child code lists of the record's rows, in one query for the seven
+        tables: list name -> parent pk -> value tuples (as _list_key)."""
+        if self._stored_lists is None:
+            result: dict[str, dict[int, list[tuple[Any, ...]]]] = {name: {} for name in LIST_MODELS}
+            selects = []
+            for name, (model, parent, _) in LIST_MODELS.items():
+                parent_model = model._meta.get_field(parent).related_model
+                columns = [f"c.{connection.ops.quote_name(column)}" for column in _list_columns(model)]
+                columns += ["''"] * (3 - len(columns))
+                selects.append(
+                    f"SELECT '{name}', c.{connection.ops.quote_name(parent + '_id')}, {', '.join(columns)} "
+                    f"FROM {connection.ops.quote_name(model._meta.db_table)} c "
+                    f"INNER JOIN {connection.ops.quote_name(parent_model._meta.db_table)} p "
+                    f"ON p.{connection.ops.quote_name(parent_model._meta.pk.column)} = c.{connection.ops.quote_name(parent + '_id')} "
+                    f"WHERE p.{connection.ops.quote_name('patient_id')} = %s")
+            # and the diseases of the first case of the family (parent: the record)
+            table = connection.ops.quote_name(FirstCaseDisease._meta.db_table)
+            selects.append(f"SELECT 'first_case', patient_id, CAST(orpha_code AS VARCHAR(16)), '', '' FROM {table} "
+                           "WHERE patient_id = %s")
+            result["first_case"] = {}
+            with connection.cursor() as cursor:
+                cursor.execute(" UNION ALL ".join(selects), [self.patient_pk] * len(selects))
+                for name, parent_pk, *values in cursor.fetchall():
+                    width = len(_list_columns(LIST_MODELS[name][0])) if name in LIST_MODELS else 1
+                    result[name].setdefault(parent_pk, []).append(tuple(values[:width]))
+            self._stored_lists = result
+        return self._stored_lists
 
     def _active(self, item_id: str) -> bool:
         from bamara.sdm import definition
@@ -545,6 +688,9 @@ class _Writer:
                            item_id="site_mr")
         pairs = self.sync(patient, CareEpisode, self.parsed.care_episodes, "care_episode",
                           created=created, prepare=self.site, match_extra=by_site)
+        stored_sites, stale = self.synced["care_episode"]
+        kept = {site for pk, site in stored_sites.items() if pk not in stale}
+        self.episode_sites = (set(stored_sites.values()), kept | {episode.site_id for _, episode in pairs})
         self.write_lists(pairs, ("referrals",), created)
 
     def foetus(self, row: Row, obj: models.Model) -> None:
@@ -594,11 +740,12 @@ class _Writer:
                               and p.start_partial == row.values.get("start")), None)
             new = match is None
             pregnancy = match or Pregnancy(patient=patient, source=Source.EHR, source_ref=self.ref)
-            self.apply(pregnancy, row.values, owned_p, new=new, kind="pregnancy")
-            if pregnancy.source == Source.EHR:
-                pregnancy.source_ref = self.ref
+            stored = None if new else _snapshot(pregnancy)
+            diff = self.apply(pregnancy, row.values, owned_p, new=new, kind="pregnancy")
+            if pregnancy.source == Source.EHR and (new or diff):
+                pregnancy.source_ref = self.ref  # the last document that changed the row
             _check_fits(pregnancy)
-            pregnancy.save()
+            _save_changes(pregnancy, stored)
             used.add(pregnancy.pk)
             self.count("pregnancy", "created" if new else "updated")
             kept: set[int] = set()
@@ -609,11 +756,12 @@ class _Writer:
                 is_new = foetus is None
                 if is_new:
                     foetus = Foetus(pregnancy=pregnancy, mother=patient, source=Source.EHR, source_ref=self.ref)
-                self.apply(foetus, foetus_row.values, owned_f, new=is_new, kind="foetus")
-                if foetus.source == Source.EHR:
+                stored = None if is_new else _snapshot(foetus)
+                diff = self.apply(foetus, foetus_row.values, owned_f, new=is_new, kind="foetus")
+                if foetus.source == Source.EHR and (is_new or diff):
                     foetus.source_ref = self.ref
                 _check_fits(foetus)
-                foetus.save()
+                _save_changes(foetus, stored)
                 kept.add(foetus.pk)
                 self.count("foetus", "created" if is_new else "updated")
                 if local_id:
@@ -647,11 +795,6 @@ class _Writer:
         ):
             if not rows and not self._active(item):
                 continue  # not collected in this version and not sent: leave as it was
-            if not created:
-                stale = model.objects.filter(patient=patient, source=Source.EHR)
-                kept = [obj for obj in stale if any(str(v).startswith(provenance.WEB) for v in (obj.field_sources or {}).values())]
-                deleted, _ = stale.exclude(pk__in=[obj.pk for obj in kept]).delete()
-                self.count(name, "deleted", deleted)
             objs = []
             for row in rows:
                 obj = model(patient=patient, source=Source.EHR, source_ref=self.ref)
@@ -659,7 +802,20 @@ class _Writer:
                     _assign(obj, attribute, value)
                 _check_fits(obj)
                 objs.append(obj)
-            model.objects.bulk_create(objs)
+            if not created:
+                stored = list(model.objects.filter(patient=patient, source=Source.EHR))
+                # A row with a web correction is kept; the others are replaced, unless the
+                # document sends exactly what is stored (then nothing is rewritten).
+                replaced = [obj for obj in stored
+                            if not any(str(v).startswith(provenance.WEB) for v in (obj.field_sources or {}).values())]
+                if Counter(map(_row_key, replaced)) == Counter(map(_row_key, objs)):
+                    self.count(name, "unchanged", len(objs))
+                    continue
+                if replaced:
+                    model.objects.filter(pk__in=[obj.pk for obj in replaced]).delete()
+                self.count(name, "deleted", len(replaced))
+            if objs:
+                model.objects.bulk_create(objs)
             self.count(name, "created", len(objs))
 
     def write_first_case(self, patient: Patient, created: bool) -> None:
@@ -668,8 +824,12 @@ class _Writer:
         if not diseases and (created or not owned):
             return
         if not created:
+            stored = Counter(int(code) for code, in self.stored_lists()["first_case"].get(patient.pk, []))
+            if stored == Counter(diseases):
+                return
             FirstCaseDisease.objects.filter(patient=patient).delete()
-        FirstCaseDisease.objects.bulk_create([FirstCaseDisease(patient=patient, orpha_code=code) for code in diseases])
+        if diseases:
+            FirstCaseDisease.objects.bulk_create([FirstCaseDisease(patient=patient, orpha_code=code) for code in diseases])
 
     # -- links between records (mother and child) ----------------------------------------
     def link_newborn(self, foetus: Foetus, newborn_ipp: str) -> None:

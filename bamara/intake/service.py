@@ -50,6 +50,26 @@ def receive(data: bytes, *, hospital: Hospital, channel: Channel | str,
                              filename=filename, message_id=message_id)]
 
 
+def receive_batch(items: list[tuple[bytes, str]], *, hospital: Hospital, channel: Channel | str,
+                  credential: HospitalSystemCredential | None = None, message_id: str = "") -> list[Acknowledgement]:
+    """Several documents ``(data, filename)`` in one database transaction, each stored in its
+    own savepoint: a rejected document changes nothing, the others are committed together (one
+    commit instead of one per document). Acknowledgements hold once the call returns. The
+    document locks are held until the end of the batch: two concurrent batches must not share
+    series (split the work by setId). If the batch transaction itself fails, the documents are
+    received again one by one."""
+    try:
+        with transaction.atomic():
+            return [ack for data, filename in items
+                    for ack in receive(data, hospital=hospital, channel=channel, credential=credential,
+                                       filename=filename, message_id=message_id)]
+    except DatabaseError:
+        log.exception("CDA intake: batch failed, documents received one by one")
+    return [ack for data, filename in items
+            for ack in receive(data, hospital=hospital, channel=channel, credential=credential,
+                               filename=filename, message_id=message_id)]
+
+
 def _received(data: bytes, hospital: Hospital, channel: str, credential, filename: str, message_id: str) -> ReceivedDocument:
     kept = data[:KEEP_BYTES]
     return ReceivedDocument(
@@ -111,9 +131,9 @@ def receive_document(data: bytes, *, hospital: Hospital, channel: Channel | str,
 
 def _store(parsed, hospital: Hospital, received: ReceivedDocument, ack: Acknowledgement,
            messages: list[AckMessage], start: float, *, optimistic: bool) -> None:
-    """One transaction: the record, the kept document and the audit event, or nothing."""
+    """One transaction (a savepoint inside receive_batch): the record, the kept document and
+    the audit event, or nothing."""
     with transaction.atomic():
-        reconcile.lock(hospital, parsed.set_id)
         outcome = reconcile.store(parsed, hospital, optimistic=optimistic)
         patient = outcome.patient
         ack.messages = messages + outcome.messages
