@@ -5,7 +5,7 @@ DEMO_PATIENTS ?= 2000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint browser
+.PHONY: install run test test-long lint browser
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -26,3 +26,7 @@ browser:
 
 test: lint browser
 	$(UV) run pytest
+
+# The 100,000-row import tests (fault classes, kill -9 and resume): about 20 minutes.
+test-long: install
+	BAMARA_LONG_TESTS=1 $(UV) run pytest -m long

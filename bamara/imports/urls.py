@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "imports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("imports/", views.index, name="index"),
+    path("imports/<int:pk>/", views.run_detail, name="run"),
+    path("imports/<int:pk>/rapport/", views.download_report, name="report"),
+    path("imports/<int:pk>/enregistrer/", views.commit, name="commit"),
+]

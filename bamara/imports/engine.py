@@ -1,0 +1,571 @@
+"""Run an import: read, transform, federate, and (with commit) write in batches.
+
+Each batch of rows is written in one transaction together with the run's checkpoint (the last
+source row written) and its counts: a run killed at any point (even SIGKILL) loses at most the
+batch in flight, which was rolled back, and resumes after the checkpoint. Source records are
+keyed (mapping, site, source id) in ``ImportedRecord`` with the hash of their content: the same
+file imported again changes nothing, a changed row updates its record.
+
+Federation (see docs/imports.md): a row whose identity gives the national identifier (IDMR) of
+a patient of the same hospital joins that patient (one care episode per site); in another
+hospital the patient exists once per hospital with the same identifier. Near-identical
+identities (typos) are only reported as probable duplicates and queued for review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
+
+from bamara.audit.models import Action, AuditEvent
+from bamara.identity import idmr
+from bamara.organisations.models import Site
+from bamara.records.models import (
+    Activity,
+    CaptureMode,
+    CareEpisode,
+    Diagnosis,
+    Patient,
+    PatientName,
+    Source,
+)
+from bamara.records.search import name_rows
+
+from .mapping import Mapping
+from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
+from .readers import read_rows
+from .transform import (
+    ELSEWHERE,
+    FEDERATED,
+    FORBIDDEN_SITE,
+    INFO,
+    IPP_CONFLICT,
+    REPEATED_ID,
+    UNKNOWN_SITE,
+    Message,
+    Orphanet,
+    Parsed,
+    Transformer,
+)
+
+BATCH = 1000
+
+
+class ImportFailure(RuntimeError):
+    """The import cannot start (terminology missing, wrong run...)."""
+
+
+@dataclass
+class RowResult:
+    number: int
+    key: str
+    outcome: str
+    messages: list[Message]
+    patient_id: int | None = None
+
+
+@dataclass
+class Summary:
+    counts: Counter = field(default_factory=Counter)
+    pairs: list[tuple[int, int, float, tuple[str, ...]]] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)  # dry run only (commit: ImportRow)
+
+    def line(self) -> str:
+        c = self.counts
+        return (f"lignes lues {c['read']}, créées {c[Outcome.CREATED]}, "
+                f"doublons fédérés {c[Outcome.FEDERATED]}, modifiées {c[Outcome.UPDATED]}, "
+                f"inchangées {c[Outcome.UNCHANGED]}, rejetées {c[Outcome.REJECTED]}, "
+                f"doublons probables {len(self.pairs)}, avertissements {c['warnings']}")
+
+
+Progress = Callable[[int], None]
+
+
+class Importer:
+    def __init__(self, run: ImportRun, mapping: Mapping, path: str | Path, *, commit: bool,
+                 batch_size: int = BATCH, progress: Progress | None = None,
+                 duplicates: bool = True) -> None:
+        self.run = run
+        self.mapping = mapping
+        self.path = path
+        self.commit = commit
+        self.batch_size = batch_size
+        self.progress = progress
+        self.duplicates = duplicates
+        orphanet = Orphanet()
+        if mapping.spec.diagnoses is not None and not orphanet.loaded:
+            raise ImportFailure("la nomenclature Orphanet n'est pas chargée (bamara load_orphanet)")
+        self.transform = Transformer(mapping, orphanet)
+        allowed = list(run.sites.all())
+        self.allowed = {s.code for s in allowed} if allowed else None
+        self.sites = {s.code: s for s in Site.objects.select_related("hospital")}
+        self.summary = Summary()
+        # Dry run: what earlier rows of the file would have created (nothing is in the database).
+        self.seen_keys: dict[str, str] = {}
+        self.seen_identity: dict[tuple[int, str], int] = {}
+        self.seen_ipp: dict[tuple[int, str], str] = {}
+        self.seen_hospitals: dict[str, set[int]] = {}
+        self.traits: list[tuple] = []  # dry run: (row number, traits columns, idmr, hospital)
+
+    # ------------------------------------------------------------------ driving
+
+    def execute(self) -> Summary:
+        run = self.run
+        start = run.checkpoint if self.commit else 0
+        if self.commit:
+            self.summary.counts.update(run.counts or {})
+        batch: list[Parsed] = []
+        for number, row in read_rows(self.path, self.mapping):
+            if number <= start:
+                continue
+            batch.append(self.transform(number, row))
+            if len(batch) >= self.batch_size:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+        if self.duplicates:
+            self._duplicates()
+        if self.commit:
+            with transaction.atomic():
+                run.status = RunStatus.DONE
+                run.finished_at = timezone.now()
+                run.counts = dict(self.summary.counts) | {"probable_duplicates": len(self.summary.pairs)}
+                run.save(update_fields=["status", "finished_at", "counts"])
+                AuditEvent.objects.create(
+                    user_id=run.user_id, user_email=run.user.email if run.user else "",
+                    action=Action.IMPORT, object_type=run._meta.label, object_id=str(run.pk),
+                    detail=f"import {run.pk} terminé : {self.summary.line()}"[:255], channel="import")
+        else:
+            run.counts = dict(self.summary.counts) | {"probable_duplicates": len(self.summary.pairs)}
+            run.save(update_fields=["counts"])
+        return self.summary
+
+    def _batch(self, batch: list[Parsed]) -> None:
+        plan = self._plan(batch)
+        if self.commit:
+            with transaction.atomic(), _wide_inserts():
+                self._write(plan)
+                self.run.checkpoint = batch[-1].number
+                self.run.counts = dict(self.summary.counts)
+                self.run.save(update_fields=["checkpoint", "counts"])
+        else:
+            for parsed, outcome, _target, _record in plan:
+                self.summary.results.append(
+                    RowResult(parsed.number, self._key(parsed), outcome, parsed.messages))
+        if self.progress:
+            self.progress(len(batch))
+
+    # ------------------------------------------------------------------ planning
+
+    def _key(self, parsed: Parsed) -> str:
+        return f"{self.mapping.name}:{parsed.site_code}:{parsed.source_id}"[:200]
+
+    def _site(self, parsed: Parsed) -> Site | None:
+        if not parsed.site_code and self.run.default_site_id:
+            parsed.site_code = self.run.default_site.code
+        site = self.sites.get(parsed.site_code)
+        if site is None:
+            parsed.error("site_mr", UNKNOWN_SITE, "site inconnu de l'annuaire", parsed.site_code)
+        elif self.allowed is not None and site.code not in self.allowed:
+            parsed.error("site_mr", FORBIDDEN_SITE, "vous ne pouvez importer que dans vos sites",
+                         parsed.site_code)
+            return None
+        return site
+
+    def _plan(self, batch: list[Parsed]) -> list[tuple[Parsed, str, Any, Any]]:
+        """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
+        for parsed in batch:
+            parsed.site = self._site(parsed)  # type: ignore[attr-defined]
+            parsed.national_id = ""  # type: ignore[attr-defined]
+            if not parsed.rejected:
+                parsed.national_id = _national_id(parsed)  # type: ignore[attr-defined]
+        keys = [self._key(p) for p in batch if not p.rejected]
+        records = {r.key: r for r in ImportedRecord.objects.filter(key__in=keys)}
+        hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
+        ids = {p.national_id for p in batch if not p.rejected and p.national_id}  # type: ignore[attr-defined]
+        ipps = {p.patient.get("ipp") for p in batch if not p.rejected and p.patient.get("ipp")}
+        # Every hospital's patients with these identifiers: the same hospital federates, another
+        # hospital keeps its own record with the same identifier (reported).
+        by_identity: dict[tuple[int, str], Any] = {
+            (h, n): pk for pk, h, n in Patient.objects.filter(national_id__in=ids).order_by("-pk")
+            .values_list("pk", "hospital_id", "national_id")} if ids else {}
+        hospitals_of = self.seen_hospitals if not self.commit else {}
+        for h, n in list(by_identity):
+            hospitals_of.setdefault(n, set()).add(h)
+        by_ipp: dict[tuple[int, str], str] = {
+            (h, i): n for h, i, n in Patient.objects.filter(hospital_id__in=hospitals, ipp__in=ipps)
+            .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
+        if not self.commit:
+            by_identity = self.seen_identity | by_identity
+            by_ipp = self.seen_ipp | by_ipp
+        batch_keys: dict[str, str] = {}
+        plan = []
+        for parsed in batch:
+            if parsed.rejected:
+                plan.append((parsed, Outcome.REJECTED, None, None))
+                self._count(parsed, Outcome.REJECTED)
+                continue
+            key = self._key(parsed)
+            site: Site = parsed.site  # type: ignore[attr-defined]
+            hospital = site.hospital_id
+            national_id: str = parsed.national_id  # type: ignore[attr-defined]
+            earlier = batch_keys.get(key) or (self.seen_keys.get(key) if not self.commit else None)
+            record = records.get(key)
+            if earlier is not None or (record is not None and record.run_id == self.run.pk
+                                       and record.row_number != parsed.number):
+                if (earlier or record.content_hash) != parsed.content_hash:  # type: ignore[union-attr]
+                    parsed.error("identifiant_source", REPEATED_ID,
+                                 "identifiant source répété dans le fichier avec un autre contenu",
+                                 parsed.source_id)
+                    plan.append((parsed, Outcome.REJECTED, None, None))
+                    self._count(parsed, Outcome.REJECTED)
+                    continue
+                plan.append((parsed, Outcome.UNCHANGED, None, record))
+                self._count(parsed, Outcome.UNCHANGED)
+                continue
+            batch_keys[key] = parsed.content_hash
+            if record is not None:
+                outcome = Outcome.UNCHANGED if record.content_hash == parsed.content_hash else Outcome.UPDATED
+                plan.append((parsed, outcome, record.patient_id, record))
+                self._count(parsed, outcome)
+                continue
+            ipp = parsed.patient.get("ipp", "")
+            owner = by_ipp.get((hospital, ipp)) if ipp else None
+            if owner is not None and owner != national_id:
+                parsed.error("ipp", IPP_CONFLICT, "IPP déjà attribué à un autre patient de "
+                                                  "l'établissement", ipp)
+                plan.append((parsed, Outcome.REJECTED, None, None))
+                self._count(parsed, Outcome.REJECTED)
+                continue
+            target = by_identity.get((hospital, national_id)) if national_id else None
+            if target is not None:
+                parsed.messages.append(Message(
+                    "identite", INFO, FEDERATED, "même identité qu'un patient de l'établissement : "
+                    "rattaché à son dossier", str(target)))
+                plan.append((parsed, Outcome.FEDERATED, target, None))
+                self._count(parsed, Outcome.FEDERATED)
+            else:
+                if hospitals_of.get(national_id, set()) - {hospital} and national_id:
+                    parsed.messages.append(Message(
+                        "identite", INFO, ELSEWHERE, "même identité qu'un patient d'un autre "
+                        "établissement : dossier créé avec le même identifiant national",
+                        national_id))
+                plan.append((parsed, Outcome.CREATED, None, None))
+                self._count(parsed, Outcome.CREATED)
+                if national_id:
+                    by_identity[(hospital, national_id)] = parsed  # later rows join this one
+                    hospitals_of.setdefault(national_id, set()).add(hospital)
+            if ipp:
+                by_ipp[(hospital, ipp)] = national_id
+            if not self.commit:
+                self.traits.append((parsed.number, _trait_values(parsed.patient), national_id,
+                                    hospital))
+        if not self.commit:
+            self.seen_keys.update(batch_keys)
+            self.seen_identity.update({k: v.number if isinstance(v, Parsed) else v
+                                       for k, v in by_identity.items()})
+            self.seen_ipp.update(by_ipp)
+        return plan
+
+    def _count(self, parsed: Parsed, outcome: str) -> None:
+        counts = self.summary.counts
+        counts["read"] += 1
+        counts[outcome] += 1
+        counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
+        for message in parsed.messages:
+            counts[f"code:{message.code}"] += 1
+
+    # ------------------------------------------------------------------ writing
+
+    def _write(self, plan: list[tuple[Parsed, str, Any, Any]]) -> None:
+        run = self.run
+        new_patients: list[tuple[Parsed, Patient]] = []
+        for parsed, outcome, _target, _record in plan:
+            if outcome == Outcome.CREATED:
+                patient = Patient(**_patient_values(parsed), hospital_id=parsed.site.hospital_id,  # type: ignore[attr-defined]
+                                  national_id=parsed.national_id,  # type: ignore[attr-defined]
+                                  source=Source.IMPORT, source_ref=self._ref(parsed),
+                                  capture_mode=CaptureMode.MIGRATION,
+                                  record_created_on=dt.date.today())
+                new_patients.append((parsed, patient))
+        _insert(Patient, [p for _, p in new_patients], returning=True)
+        created = {parsed.number: patient for parsed, patient in new_patients}
+
+        # Which patient each accepted row writes to.
+        patient_of: dict[int, int] = {}
+        for parsed, outcome, target, record in plan:
+            if outcome == Outcome.CREATED:
+                patient_of[parsed.number] = created[parsed.number].pk
+            elif outcome == Outcome.FEDERATED:
+                # A patient created earlier in this batch, or one already in the database.
+                patient_of[parsed.number] = (created[target.number].pk if isinstance(target, Parsed)
+                                             else target)
+            elif outcome in (Outcome.UPDATED, Outcome.UNCHANGED) and record is not None:
+                patient_of[parsed.number] = record.patient_id
+
+        writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
+        pairs = {(patient_of[p.number], p.site.id) for p, _ in writing}  # type: ignore[attr-defined]
+        existing = set(CareEpisode.objects.filter(
+            patient_id__in={pk for pk, _ in pairs}).values_list("patient_id", "site_id"))
+        episodes, names, audit = [], [], []
+        new_sites: dict[int, list[int]] = {}
+        for parsed, outcome in writing:
+            pk, site = patient_of[parsed.number], parsed.site.id  # type: ignore[attr-defined]
+            if (pk, site) not in existing:
+                existing.add((pk, site))
+                episodes.append(self._episode(parsed, pk))
+                new_sites.setdefault(pk, []).append(site)
+            audit.append(AuditEvent(
+                user_id=run.user_id, user_email=run.user.email if run.user else "",
+                action=Action.IMPORT, patient_id=pk, object_type=Patient._meta.label,
+                object_id=str(pk), detail=f"import {run.pk} ligne {parsed.number} ({outcome})",
+                channel="import"))
+        # Name search keys per site, as the post_save signals would have written them.
+        people = {p.pk: p for p in Patient.objects.filter(pk__in=new_sites)} if new_sites else {}
+        for pk, sites in new_sites.items():
+            names += name_rows(people[pk], sites)
+        _insert(CareEpisode, episodes)
+        _insert(PatientName, names)
+
+        diagnoses, activities, records, rows = [], [], [], []
+        written: dict[int, tuple[list[Diagnosis], list[Activity]]] = {}
+        for parsed, outcome, _target, record in plan:
+            if outcome == Outcome.UPDATED:
+                self._update(parsed, record)
+            if outcome in (Outcome.CREATED, Outcome.FEDERATED, Outcome.UPDATED):
+                pk = patient_of[parsed.number]
+                d = [self._diagnosis(parsed, pk, values) for values in parsed.diagnoses]
+                a = [self._activity(parsed, pk, values) for values in parsed.activities]
+                diagnoses += d
+                activities += a
+                written[parsed.number] = (d, a)
+        _insert(Diagnosis, diagnoses, returning=True)
+        _insert(Activity, activities, returning=True)
+        for parsed, outcome, _target, record in plan:
+            key = self._key(parsed)
+            if parsed.number in written:
+                d, a = written[parsed.number]
+                objects = {"diagnoses": [x.pk for x in d], "activities": [x.pk for x in a]}
+                if outcome == Outcome.UPDATED:
+                    record.content_hash, record.run, record.row_number = \
+                        parsed.content_hash, run, parsed.number
+                    record.objects_written = objects
+                    record.save()
+                else:
+                    records.append(ImportedRecord(
+                        key=key, patient_id=patient_of[parsed.number], site=parsed.site,  # type: ignore[attr-defined]
+                        content_hash=parsed.content_hash, run=run, row_number=parsed.number,
+                        objects_written=objects))
+            rows.append(ImportRow(
+                run=run, number=parsed.number, record_key=key if outcome != Outcome.REJECTED else "",
+                content_hash=parsed.content_hash, outcome=outcome,
+                patient_id=patient_of.get(parsed.number),
+                messages=[m.as_list() for m in parsed.messages]))
+        _insert(ImportedRecord, records)
+        _insert(ImportRow, rows)
+        _insert(AuditEvent, audit)
+
+    def _ref(self, parsed: Parsed) -> str:
+        return f"{self.run.source_prefix}#{parsed.number}"
+
+    def _episode(self, parsed: Parsed, pk: int) -> CareEpisode:
+        values = parsed.episode
+        episode = CareEpisode(patient_id=pk, site=parsed.site, source=Source.IMPORT,  # type: ignore[attr-defined]
+                              source_ref=self._ref(parsed),
+                              referent_name=values.get("referent_name", ""))
+        episode.inclusion_date_partial = values.get("inclusion_date")
+        if "encounter_type" in values:
+            episode.encounter_type_code, episode.encounter_type_system = values["encounter_type"]
+        return episode
+
+    def _diagnosis(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> Diagnosis:
+        diagnosis = Diagnosis(patient_id=pk, source=Source.IMPORT, source_ref=self._ref(parsed),
+                              comment=values.get("comment", ""))
+        diagnosis.disease_code, diagnosis.disease_system = values["disease"]
+        diagnosis.status_code, diagnosis.status_system = values["status"]
+        diagnosis.date_partial = values.get("date")
+        return diagnosis
+
+    def _activity(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> Activity:
+        activity = Activity(patient_id=pk, site=parsed.site, date=values["date"],  # type: ignore[attr-defined]
+                            source=Source.IMPORT, source_ref=self._ref(parsed),
+                            context_detail=values.get("context_detail", ""),
+                            performer_name=values.get("performer_name", ""))
+        activity.context_code, activity.context_system = values["context"]
+        return activity
+
+    def _update(self, parsed: Parsed, record: ImportedRecord) -> None:
+        """A changed source record: its patient's mapped fields, and the diagnoses and activities
+        it wrote, replaced. Saved one by one so that the signals refresh names and IDMR."""
+        patient = Patient.objects.get(pk=record.patient_id)
+        for name, value in _patient_values(parsed).items():
+            setattr(patient, name, value)
+        patient.save()
+        Diagnosis.objects.filter(pk__in=record.objects_written.get("diagnoses", [])).delete()
+        Activity.objects.filter(pk__in=record.objects_written.get("activities", [])).delete()
+        episode = CareEpisode.objects.filter(patient=patient, site=record.site).first()
+        if episode is not None and "inclusion_date" in parsed.episode:
+            episode.inclusion_date_partial = parsed.episode["inclusion_date"]
+            episode.save()
+
+    # ------------------------------------------------------------------ duplicates
+
+    def _duplicates(self) -> None:
+        """Probable duplicates among the rows of this run (typos): reported, queued for review
+        on commit, never merged. Pairs with the same IDMR were federated already."""
+        from bamara.identity import dedup
+
+        if self.commit:
+            found = Patient.objects.filter(
+                pk__in=ImportRow.objects.filter(run=self.run, patient__isnull=False)
+                .values("patient_id")).order_by("pk")
+            found = found.values_list("pk", *_TRAIT_COLUMNS, "national_id", "hospital_id")
+            entries = [(pk, values[:-2], values[-2], values[-1]) for pk, *values in
+                       (tuple(v) for v in found.iterator(chunk_size=5000))]
+        else:
+            entries = [(n, tuple(v.values()), i, h) for n, v, i, h in self.traits]
+        if len(entries) < 2:
+            return
+        info = {str(key): (national_id, hospital) for key, _, national_id, hospital in entries}
+        traits = [_traits(str(key), values) for key, values, _, _ in entries]
+        pairs = []
+        for pair in dedup.find_pairs(traits):
+            (id_a, hosp_a), (id_b, hosp_b) = info[pair.key_a], info[pair.key_b]
+            if id_a and id_a == id_b:
+                continue  # the same identity: federated, not a probable duplicate
+            pairs.append((int(pair.key_a), int(pair.key_b), pair.probability, pair.reasons, hosp_a,
+                          hosp_b))
+        self.summary.pairs = [(a, b, p, r) for a, b, p, r, _, _ in pairs]
+        if self.commit:
+            self._queue(pairs)
+
+    def _queue(self, pairs: list[tuple]) -> None:
+        try:
+            from bamara.identity.models import DuplicateCandidate
+        except ImportError:  # the review queue is not installed
+            return
+        same_hospital = [(min(a, b), max(a, b), p, r, h) for a, b, p, r, h, hb in pairs if h == hb]
+        known = set(DuplicateCandidate.objects.filter(
+            patient_a__in=[a for a, *_ in same_hospital]).values_list("patient_a", "patient_b"))
+        DuplicateCandidate.objects.bulk_create([
+            DuplicateCandidate(hospital_id=h, patient_a=a, patient_b=b, probability=p,
+                               reasons=list(r))
+            for a, b, p, r, h in same_hospital if (a, b) not in known], ignore_conflicts=True)
+
+
+_PATIENT_COLUMNS = ("ipp", "ins", "birth_name", "birth_given_names", "first_birth_given_name",
+                    "used_name", "used_given_name", "birth_commune", "postal_code",
+                    "residence_commune", "deceased", "opposition")
+_TRAIT_COLUMNS = ("birth_name", "first_birth_given_name", "birth_given_names", "birth_date",
+                  "birth_date_precision", "sex_code", "birth_commune", "used_name")
+
+
+def _insert(model: type[Model], objects: list[Model], *, returning: bool = False) -> None:
+    """Insert rows with the values ``bulk_create`` would send (``pre_save``, ``get_db_prep_save``:
+    same defaults, auto_now, JSON encoding) without its compiler, which builds the SQL per row
+    and per field and was most of the commit time. ``returning``: set each object's primary key
+    from ``RETURNING``, in insertion order as ``bulk_create`` itself relies on."""
+    if not objects:
+        return
+    if returning and not connection.features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(objects)
+        return
+    fields = [f for f in model._meta.concrete_fields
+              if not f.generated and not isinstance(f, AutoFieldMixin)]
+    quote = connection.ops.quote_name
+    head = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
+            " VALUES ")
+    row = f"({', '.join(['%s'] * len(fields))})"
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            for obj in objects]
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.executemany(head + row, rows)
+            return
+        pk = model._meta.pk
+        size = max(1, min(len(objects), _MAX_PARAMS // len(fields)))
+        for start in range(0, len(objects), size):
+            chunk = rows[start:start + size]
+            cursor.execute(f"{head}{', '.join([row] * len(chunk))} RETURNING {quote(pk.column)}",
+                           [value for values in chunk for value in values])
+            for obj, (value,) in zip(objects[start:start + size], cursor.fetchall(), strict=True):
+                obj.pk = value
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+_MAX_PARAMS = 32_000  # below SQLite's 32,766 (since 3.32) and PostgreSQL's 65,535
+
+
+@contextmanager
+def _wide_inserts() -> Iterator[None]:
+    """On SQLite, Django assumes the old limit of 999 parameters per statement, so a batch of
+    patients (~60 columns) took one INSERT per 16 rows; use the library's real limit instead
+    (32,766 since SQLite 3.32): same rows, ~30 times fewer statements."""
+    features = connection.features
+    if connection.vendor != "sqlite":
+        yield
+        return
+    import sqlite3
+
+    connection.ensure_connection()
+    try:
+        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python < 3.11
+        limit = features.max_query_params
+    default = features.max_query_params
+    features.max_query_params = max(default, limit)
+    try:
+        yield
+    finally:
+        features.max_query_params = default
+
+
+def _patient_values(parsed: Parsed) -> dict[str, Any]:
+    values = {name: parsed.patient[name] for name in _PATIENT_COLUMNS if name in parsed.patient}
+    if "sex" in parsed.patient:
+        values["sex_code"], values["sex_system"] = parsed.patient["sex"]
+    for name in ("birth_date", "death_date"):
+        if name in parsed.patient:
+            partial = parsed.patient[name]
+            values[name], values[f"{name}_precision"] = partial.earliest, partial.precision
+    return values
+
+
+def _national_id(parsed: Parsed) -> str:
+    """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance."""
+    values = _patient_values(parsed)
+    traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
+                                  for c in idmr.PERSON_COLUMNS))
+    try:
+        return idmr.compute(traits)
+    except ValueError:  # insufficient traits
+        return ""
+
+
+def _trait_values(patient: dict[str, Any]) -> dict[str, Any]:
+    values = _patient_values(Parsed(0, "", patient=patient))
+    return {name: values.get(name, "" if name != "birth_date" else None) for name in _TRAIT_COLUMNS}
+
+
+def _traits(key: str, values: Iterable[Any]):
+    from bamara.identity import dedup
+
+    name, first, given, date, precision, sex, place, used = values
+    text = ""
+    if date is not None:
+        text = {"Y": date.strftime("%Y"), "M": date.strftime("%Y-%m")}.get(precision, date.isoformat())
+    return dedup.Traits(key=key, birth_name=name or "", first_name=first or given or "",
+                        birth_date=text, sex=sex if sex in ("F", "M") else "",
+                        birth_place=place or "", used_name=used or "")

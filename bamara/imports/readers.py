@@ -1,0 +1,103 @@
+"""Stream the rows of a CSV or XLSX export as {column: text}, one at a time.
+
+XLSX is read with openpyxl in read-only mode (rows are parsed as they are read, so a
+1,000,000-row sheet does not sit in memory); CSV with the mapping's delimiter and encoding.
+Row numbers are those of the spreadsheet: the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from .mapping import Mapping
+
+
+class ReadError(ValueError):
+    pass
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        # Spreadsheets store dates as date-times: keep the day, in the mapping's first format
+        # family (ISO is always accepted).
+        return value.date().isoformat() if not (value.hour or value.minute) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def is_xlsx(path: str | Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, {column: text}) for every non-empty data row; ``ReadError`` when the file
+    cannot be read or lacks columns the mapping needs."""
+    rows = _xlsx(path) if is_xlsx(path) else _csv(path, mapping)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise ReadError("fichier vide (pas de ligne d'en-tête)") from None
+    header = [h.strip() for h in header]
+    wanted = mapping.columns()
+    required = [c for c in wanted if "{n}" not in c]
+    missing = [c for c in required if c not in header and not _optional_repeat(c, mapping)]
+    if missing:
+        raise ReadError(f"colonne(s) absente(s) du fichier : {', '.join(missing)}")
+    for number, values in enumerate(rows, start=2):
+        if not any(values):
+            continue
+        yield number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h}
+
+
+def _optional_repeat(column: str, mapping: Mapping) -> bool:
+    # Repeated columns beyond the first (ORPHA_2, ORPHA_3...) may be absent from an export.
+    for group in mapping.repeated().values():
+        for n in range(2, group.repeat + 1):
+            if any(c.column.replace("{n}", str(n)) == column for c in group.fields.values()):
+                return True
+    return False
+
+
+def _csv(path: str | Path, mapping: Mapping) -> Iterator[list[str]]:
+    options = mapping.spec.csv
+    try:
+        with open(path, encoding=options.encoding, newline="") as handle:
+            for values in csv.reader(handle, delimiter=options.delimiter):
+                yield [v.strip() for v in values]
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"encodage inattendu (attendu : {options.encoding}) : {exc}") from None
+    except csv.Error as exc:
+        raise ReadError(f"CSV illisible : {exc}") from None
+
+
+def _xlsx(path: str | Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ReadError(f"classeur XLSX illisible : {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()

@@ -1,0 +1,73 @@
+"""Start or resume an import run: the one entry point of the command and the upload page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bamara.organisations.models import Site, SiteRole, User
+
+from . import mapping as mappings
+from . import report as reports
+from .engine import Importer, ImportFailure, Summary
+from .models import ImportRun, RunStatus
+from .readers import file_sha256
+
+__all__ = ["ImportFailure", "import_file", "referent_sites", "start_run"]
+
+
+def referent_sites(user: User):
+    """The sites where the user may import: active referent memberships (the access wall)."""
+    from bamara.organisations import access
+
+    return access.user_sites(user).filter(memberships__user=user, memberships__active=True,
+                                          memberships__role=SiteRole.SITE_REFERENT)
+
+
+def start_run(path: Path, mapping: mappings.Mapping, *, commit: bool, user: User | None = None,
+              default_site: Site | None = None, sites=None, file_name: str = "") -> ImportRun:
+    """A new run, or with ``commit`` the unfinished run of the same file and mapping (resume)."""
+    digest = file_sha256(path)
+    if commit:
+        unfinished = ImportRun.objects.filter(
+            file_sha256=digest, mapping_sha256=mapping.sha256, status=RunStatus.RUNNING,
+            user=user, default_site=default_site).first()
+        if unfinished is not None:
+            return unfinished
+    run = ImportRun.objects.create(
+        file_name=file_name or path.name, file_sha256=digest, mapping_name=mapping.name,
+        mapping_sha256=mapping.sha256, user=user, default_site=default_site,
+        status=RunStatus.RUNNING if commit else RunStatus.DRY_RUN)
+    if sites is not None:
+        run.sites.set(sites)
+    return run
+
+
+def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code: str | None = None,
+                user_email: str | None = None, batch_size: int = 1000,
+                progress: Callable[[int], None] | None = None, duplicates: bool = True,
+                report: str | None = None) -> tuple[ImportRun, Summary]:
+    path = Path(path)
+    mapping = mappings.load(mapping_name)
+    user = None
+    sites = None
+    if user_email:
+        user = User.objects.filter(email=user_email.lower()).first()
+        if user is None:
+            raise ImportFailure(f"utilisateur inconnu : {user_email}")
+        sites = list(referent_sites(user))
+        if not sites:
+            raise ImportFailure("cet utilisateur n'est référent d'aucun site")
+    default_site = None
+    if site_code:
+        default_site = Site.objects.filter(code=site_code).first()
+        if default_site is None:
+            raise ImportFailure(f"site inconnu : {site_code}")
+    run = start_run(path, mapping, commit=commit, user=user, default_site=default_site, sites=sites)
+    summary = Importer(run, mapping, path, commit=commit, batch_size=batch_size, progress=progress,
+                       duplicates=duplicates).execute()
+    if report:
+        reports.write(report, run, summary, None if commit else summary.results)
+        run.report_path = str(report)
+        run.save(update_fields=["report_path"])
+    return run, summary

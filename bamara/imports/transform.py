@@ -1,0 +1,268 @@
+"""One source row → the values of an SDM-MR record (patient, care episode, diagnoses,
+activities), with every problem found as a message on the SDM-MR item concerned.
+
+A row with an error is rejected as a whole (nothing half-written); warnings (an inactive ORPHA
+code replaced by its current code, day and month swapped, a recommended item missing) let the
+row through and appear in the correction report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bamara.records.fields import PartialDate
+from bamara.sdm import oids
+from bamara.sdm.schema import RequirementLevel
+from bamara.terminologies.models import OrphaConcept
+
+from .mapping import TARGETS, Column, Mapping, Target, requirement, value_set_codes
+
+ERROR = "erreur"
+WARNING = "avertissement"
+INFO = "information"
+
+# Message codes: what the report counts, per fault class.
+MISSING = "obligatoire_manquant"
+RECOMMENDED_MISSING = "recommande_manquant"
+SWAPPED = "jour_mois_inverses"
+BAD_DATE = "date_invalide"
+FUTURE_DATE = "date_future"
+INACTIVE = "code_orpha_inactif"
+UNKNOWN_ORPHA = "code_orpha_inconnu"
+UNKNOWN_VALUE = "valeur_inconnue"
+TOO_LONG = "trop_long"
+UNKNOWN_SITE = "site_inconnu"
+FORBIDDEN_SITE = "site_non_autorise"
+NO_SOURCE_ID = "identifiant_source_manquant"
+REPEATED_ID = "identifiant_source_repete"
+IPP_CONFLICT = "ipp_conflit"
+FEDERATED = "doublon_federe"
+ELSEWHERE = "meme_identite_autre_etablissement"
+PROBABLE_DUPLICATE = "doublon_probable"
+
+
+@dataclass(frozen=True)
+class Message:
+    item: str
+    level: str
+    code: str
+    text: str
+    value: str = ""
+
+    def as_list(self) -> list[str]:
+        return [self.item, self.level, self.code, self.text, self.value]
+
+
+@dataclass
+class Parsed:
+    number: int
+    content_hash: str
+    site_code: str = ""
+    source_id: str = ""
+    patient: dict[str, Any] = field(default_factory=dict)
+    episode: dict[str, Any] = field(default_factory=dict)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return any(m.level == ERROR for m in self.messages)
+
+    def error(self, item: str, code: str, text: str, value: str = "") -> None:
+        self.messages.append(Message(item, ERROR, code, text, value))
+
+    def warn(self, item: str, code: str, text: str, value: str = "") -> None:
+        self.messages.append(Message(item, WARNING, code, text, value))
+
+
+class Orphanet:
+    """ORPHA codes of the loaded nomenclature, inactive ones followed through their
+    redirections; cached for the whole run (a few thousand codes)."""
+
+    def __init__(self) -> None:
+        self.status = dict(OrphaConcept.objects.values_list("code", "status"))
+        self._resolved: dict[int, list[int]] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.status)
+
+    def resolve(self, code: int) -> list[int]:
+        if code not in self._resolved:
+            from bamara.terminologies import orphanet
+
+            self._resolved[code] = orphanet.resolve(code)
+        return self._resolved[code]
+
+
+_ORPHA = re.compile(r"^\s*(?:orpha(?:code)?\s*[:_ -]?\s*)?(\d{1,7})\s*$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{1,2})/(\d{4})$|^(\d{4})-(\d{1,2})$")
+_TRUE = {"oui", "o", "1", "vrai", "true", "yes", "y", "x"}
+_FALSE = {"non", "n", "0", "faux", "false", "no"}
+
+
+class Transformer:
+    def __init__(self, mapping: Mapping, orphanet: Orphanet, *, today: dt.date | None = None):
+        self.mapping = mapping
+        self.orphanet = orphanet
+        self.today = today or dt.date.today()
+        self.formats = mapping.spec.date_formats
+        # Day and month swapped: the same formats with %d and %m exchanged.
+        self.swapped_formats = [f.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+                                for f in self.formats]
+        self.columns = mapping.columns()
+        self._codes: dict[str, dict[str, str]] = {}
+        self._levels: dict[str, RequirementLevel] = {}
+        self._dates: dict[tuple[str, bool], tuple[Any, bool]] = {}
+
+    def content_hash(self, row: dict[str, str]) -> str:
+        text = "\x1f".join(row.get(c, "") for c in self.columns)
+        return hashlib.sha256(f"{self.mapping.sha256}\x1e{text}".encode()).hexdigest()
+
+    def __call__(self, number: int, row: dict[str, str]) -> Parsed:
+        spec = self.mapping.spec
+        parsed = Parsed(number, self.content_hash(row))
+        parsed.site_code = row.get(spec.site.column, "").strip() if spec.site else ""
+        parsed.source_id = row.get(spec.source_id.column, "").strip()
+        if not parsed.source_id:
+            parsed.error("identifiant_source", NO_SOURCE_ID,
+                         f"identifiant de l'enregistrement source vide (colonne "
+                         f"{spec.source_id.column})")
+        for group, fields in self.mapping.groups().items():
+            target = parsed.patient if group == "patient" else parsed.episode
+            self._group(parsed, row, group, fields, target, "")
+        for group, repeated in self.mapping.repeated().items():
+            for n in range(1, repeated.repeat + 1):
+                columns = {name: Column(column=c.column.replace("{n}", str(n)), codes=c.codes)
+                           for name, c in repeated.fields.items()}
+                if not any(row.get(c.column, "").strip() for c in columns.values()):
+                    continue  # an empty repetition: nothing to write
+                values: dict[str, Any] = {}
+                self._group(parsed, row, group, columns, values, f"[{n}]")
+                (parsed.diagnoses if group == "diagnoses" else parsed.activities).append(values)
+        birth = parsed.patient.get("birth_date")
+        if birth is not None and birth.earliest > self.today:
+            parsed.error("date_naissance", FUTURE_DATE, f"date de naissance future : {birth}")
+        return parsed
+
+    # ------------------------------------------------------------------ items
+
+    def _level(self, target: Target) -> RequirementLevel:
+        if target.item not in self._levels:
+            self._levels[target.item] = requirement(target)
+        return self._levels[target.item]
+
+    def _group(self, parsed: Parsed, row: dict[str, str], group: str, fields: dict[str, Column],
+               values: dict[str, Any], suffix: str) -> None:
+        for name, column in fields.items():
+            target = TARGETS[group][name]
+            item = target.item + suffix
+            raw = row.get(column.column, "").strip()
+            if not raw:
+                if target.required:
+                    parsed.error(item, MISSING, f"élément obligatoire vide (colonne {column.column})")
+                elif self._level(target) in (RequirementLevel.MANDATORY, RequirementLevel.RECOMMENDED):
+                    parsed.warn(item, RECOMMENDED_MISSING,
+                                f"élément attendu par le SDM-MR vide (colonne {column.column})")
+                continue
+            value = self._value(parsed, item, target, column, raw)
+            if value is not None:
+                values[name] = value
+
+    def _value(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:
+        kind = target.kind
+        if kind == "text":
+            if target.max_length and len(raw) > target.max_length:
+                parsed.error(item, TOO_LONG, f"plus de {target.max_length} caractères", raw)
+                return None
+            return raw
+        if kind == "bool":
+            folded = raw.casefold()
+            if folded in _TRUE or folded in _FALSE:
+                return folded in _TRUE
+            parsed.error(item, UNKNOWN_VALUE, "oui/non attendu", raw)
+            return None
+        if kind in ("date", "partial_date"):
+            return self._date(parsed, item, raw, partial=kind == "partial_date")
+        if kind == "code":
+            return self._code(parsed, item, target, column, raw)
+        return self._orpha(parsed, item, raw)
+
+    def _date(self, parsed: Parsed, item: str, raw: str, *, partial: bool) -> Any:
+        text = raw.split("T")[0].split(" ")[0]
+        # The same dates recur across rows (strptime was the costliest step of a dry run).
+        key = (text, partial)
+        if key not in self._dates:
+            if len(self._dates) > 200_000:
+                self._dates.clear()
+            self._dates[key] = self._read_date(text, partial)
+        value, swapped = self._dates[key]
+        if value is None:
+            parsed.error(item, BAD_DATE, f"date illisible ou impossible (formats : "
+                                         f"{', '.join(self.formats)})", raw)
+        elif swapped:
+            day = value if isinstance(value, dt.date) else value.earliest
+            parsed.warn(item, SWAPPED, f"jour et mois inversés : {raw} lu {day:%d/%m/%Y}", raw)
+        return value
+
+    def _read_date(self, text: str, partial: bool) -> tuple[Any, bool]:
+        """(date or partial date or None if unreadable, read with day and month swapped)."""
+        for fmt in self.formats:
+            try:
+                day = dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+            return (PartialDate.from_date(day) if partial else day), False
+        if partial and (year := _YEAR.match(text)):
+            return PartialDate(int(year.group(1))), False
+        if partial and (month := _MONTH.match(text)):
+            m, y = (month.group(1), month.group(2)) if month.group(1) else (month.group(4), month.group(3))
+            try:
+                return PartialDate(int(y), int(m)), False
+            except ValueError:
+                pass
+        for fmt in self.swapped_formats:
+            try:
+                day = dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+            return (PartialDate.from_date(day) if partial else day), True
+        return None, False
+
+    def _code(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:
+        if target.item not in self._codes:
+            self._codes[target.item] = value_set_codes(target)
+        allowed = self._codes[target.item]
+        code = column.codes.get(raw.casefold(), raw)
+        if code not in allowed:
+            parsed.error(item, UNKNOWN_VALUE, f"valeur absente de la table de correspondance et du "
+                                              f"jeu de valeurs ({', '.join(allowed)})", raw)
+            return None
+        return (code, allowed[code])
+
+    def _orpha(self, parsed: Parsed, item: str, raw: str) -> Any:
+        match = _ORPHA.match(raw)
+        code = int(match.group(1)) if match else None
+        if code is None or code not in self.orphanet.status:
+            parsed.error(item, UNKNOWN_ORPHA, "code ORPHA inconnu de la nomenclature Orphanet", raw)
+            return None
+        if self.orphanet.status[code] == OrphaConcept.Status.ACTIVE:
+            return (str(code), oids.ORPHA)
+        targets = self.orphanet.resolve(code)
+        if len(targets) == 1:
+            parsed.warn(item, INACTIVE, f"ORPHA:{code} inactif, remplacé par ORPHA:{targets[0]} "
+                                        f"(redirection Orphanet)", raw)
+            return (str(targets[0]), oids.ORPHA)
+        if targets:
+            parsed.error(item, INACTIVE, f"ORPHA:{code} inactif, renvoyé vers plusieurs codes "
+                                         f"({', '.join(f'ORPHA:{t}' for t in targets)}) : à choisir",
+                         raw)
+        else:
+            parsed.error(item, INACTIVE, f"ORPHA:{code} inactif sans code de remplacement", raw)
+        return None
