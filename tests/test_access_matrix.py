@@ -71,6 +71,19 @@ def foetus_kwargs(world: World, target: str) -> dict:
     return {"pk": mother.pk, "row": foetus.pk}
 
 
+def import_run_kwargs(world: World, target: str) -> dict:
+    import tempfile
+
+    from bamara.imports.models import ImportRun
+
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as report:
+        report.write(b"PK")
+    run = ImportRun.objects.create(file_name="export.csv", file_sha256="0" * 64,
+                                   mapping_name="cemara", mapping_sha256="0" * 64,
+                                   default_site=getattr(world, target), report_path=report.name)
+    return {"pk": run.pk}
+
+
 ROUTES: dict[str, Rule] = {
     "home": Rule("public"),
     "set_language": Rule("public"),
@@ -116,12 +129,57 @@ ROUTES: dict[str, Rule] = {
     # Hospital systems authenticate with a bearer token, not a session.
     "intake:documents": Rule("public"),
     # -- audit: value history, access report, record-access grants (issue 3) --
+    # The site referent of a site following the patient (of the site itself for grants).
+    "audit:history": Rule("referent", patient_kwargs),
+    "audit:access_report": Rule("referent", patient_kwargs),
+    "audit:grants": Rule("referent", lambda w, t: {"code": getattr(w, t).code}),
+    "audit:grant_revoke": Rule("referent", lambda w, t: {"code": getattr(w, t).code, "grant": 999999}),
     # -- identity: duplicate review and merge (issue 6) --
+    # Site referents only, for pairs/merges with a record at their site (kind "reviewer").
+    "identity:queue": Rule("reviewer"),
+    "identity:merges": Rule("reviewer"),
+    "identity:candidate": Rule("reviewer", lambda w, t: _dup().candidate_kwargs(w, t)),
+    "identity:merge": Rule("reviewer", lambda w, t: _dup().candidate_kwargs(w, t),
+                           data=lambda w, t: {"keep": "a"}),
+    "identity:reject": Rule("reviewer", lambda w, t: _dup().candidate_kwargs(w, t)),
+    "identity:merge_detail": Rule("reviewer", lambda w, t: _dup().merge_kwargs(w, t)),
+    "identity:unmerge": Rule("reviewer", lambda w, t: _dup().merge_kwargs(w, t)),
     # -- lists: patient lists, downloads, follow-up lists (issue 5) --
+    # Members of a site only; the patients listed are those of the user's own sites.
+    "lists:patients": Rule("site"),
+    "lists:download": Rule("site"),
+    "lists:save_filter": Rule("site"),
+    "lists:delete_filter": Rule("site"),
     # -- reports: activity figures, PIRAMIG, quality scorecard (issue 5) --
+    # Aggregate figures of a site: its members, its hospital's manager, its filière's referent,
+    # the national team (site code of the target).
+    "reports:index": Rule("login"),
+    "reports:activity": Rule("aggregate", lambda w, t: {"kind": "site", "key": getattr(w, t).code}),
+    "reports:piramig": Rule("aggregate", lambda w, t: {"kind": "site", "key": getattr(w, t).code}),
+    "reports:export": Rule("aggregate", lambda w, t: {"kind": "site", "key": getattr(w, t).code,
+                                                      "fmt": "xlsx"}),
     # -- imports: mapped imports (issue 6) --
+    # Site referents only, into their own sites; a run of another site answers 404.
+    "imports:index": Rule("importer"),
+    "imports:run": Rule("importer", import_run_kwargs),
+    "imports:report": Rule("importer", import_run_kwargs),
+    "imports:commit": Rule("importer", import_run_kwargs),
     # -- quality: follow-up lists and data-quality scorecard (issue 5) --
+    "quality:index": Rule("login"),
+    # A site's scorecard and lists: members of that site only.
+    "quality:scorecard": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "quality:inactive": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "quality:dead_end": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "quality:missing": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "quality:inactive_codes": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
+    "quality:to_fix": Rule("patient", lambda w, t: {"code": getattr(w, t).code}),
 }
+
+
+def _dup():  # identity: helpers that create a candidate pair or a merge for a target
+    from tests.identity import duplicates
+
+    return duplicates
 
 
 def walk(patterns, namespace: str | None = None) -> Iterator[str]:
@@ -157,8 +215,22 @@ def expected(rule: Rule, role: str, target: str, manager_hospital_targets=("own"
         return OK if role in VISIBLE else {403, 404}
     if rule.kind == "patient":
         return OK if target in VISIBLE.get(role, set()) else {404}
+    if rule.kind == "referent":
+        # Referent pages: 403 to other users who see the target, 404 to those who do not.
+        if (role, target) == ("referent", "own"):
+            return OK | {404}  # 404 for objects that do not exist (grant 999999)
+        return {403} if target in VISIBLE.get(role, set()) else {404}
     if rule.kind == "attach":
         return {302} if target in SAME_HOSPITAL.get(role, set()) else {404}
+    if rule.kind == "aggregate":  # figures of the target's site (reports)
+        if (target in VISIBLE.get(role, set()) or role in ("filiere", "national")
+                or (role == "gestionnaire" and target in manager_hospital_targets)):
+            return OK
+        return {404}
+    if rule.kind == "reviewer":  # identity: the duplicate review queue of site referents
+        return OK if role == "referent" and target in VISIBLE["referent"] else {403, 404}
+    if rule.kind == "importer":  # imports: site referents, into their own site only
+        return OK if role == "referent" and target == "own" else {403, 404}
     if rule.kind == "manager":
         if role == "gestionnaire" and target in manager_hospital_targets:
             return OK | {404}  # 404 for objects that do not exist (request 999999)
@@ -193,7 +265,9 @@ def test_it_answers_each_role_as_declared_without_leaking(client, world, name):
                 status = response.status_code
                 if status >= 500 or (allowed is not None and status not in allowed):
                     failures.append(f"{role} {target} {url}: {status} not in {allowed}")
-                body = response.content.decode(errors="replace")
+                # Downloads are streamed (FileResponse, StreamingHttpResponse).
+                raw = b"".join(response.streaming_content) if response.streaming else response.content
+                body = raw.decode(errors="replace")
                 if rule.kind != "attach":
                     leaks = leaked_names(world, role, body)
                     if leaks:

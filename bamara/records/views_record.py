@@ -121,7 +121,7 @@ def _rows(section: Section, patient: Patient, request: HttpRequest) -> QuerySet:
     rows = model.objects.filter(patient=patient)
     if model in (Activity, CareEpisode):
         # Care episodes and activities of the user's sites only (the wall between sites).
-        rows = rows.filter(site__in=access.user_sites(request.user)).select_related("site")
+        rows = rows.filter(site__in=_user_sites(request)).select_related("site")
     if model is Activity:
         return rows.prefetch_related("objectives", "professions").order_by("-date", "-pk")
     if model is Diagnosis:
@@ -266,8 +266,16 @@ def _other_site(data: RecordData, path: str, site_codes: set[str]) -> bool:
     return False
 
 
+def _user_sites(request: HttpRequest) -> list[Site]:
+    """The sites whose records the user reads, asked once per request (a page shows ~15
+    sections that each need them)."""
+    if "_bamara_user_sites" not in request.__dict__:
+        request.__dict__["_bamara_user_sites"] = list(access.user_sites(request.user))
+    return request.__dict__["_bamara_user_sites"]
+
+
 def _site_codes(request: HttpRequest) -> set[str]:
-    return set(access.user_sites(request.user).values_list("code", flat=True))
+    return {site.code for site in _user_sites(request)}
 
 
 def _field_for(form: SdmForm, prefix: str, path: str) -> str | None:
@@ -363,7 +371,7 @@ def _page_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
         "patient": patient, "version": version,
         "sex_label": dict(SEX_CHOICES).get(patient.sex_code, patient.sex_code or "?"),
         "sections": [section_context(request, patient, s) for s in sections],
-        "completeness": completeness(patient, access.user_sites(request.user)),
+        "completeness": completeness(patient, _user_sites(request)),
         "errors": [m for m in checks if m.level == "error"],
         "warnings": [m for m in checks if m.level != "error"],
         "mother_visible": mother_visible,
@@ -375,7 +383,7 @@ def _page_context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
 
 def _oob(request: HttpRequest, patient: Patient, status: str) -> str:
     return render(request, "records/record/_oob.html", {
-        "completeness": completeness(patient, access.user_sites(request.user)), "status": status, "patient": patient,
+        "completeness": completeness(patient, _user_sites(request)), "status": status, "patient": patient,
     }).content.decode()
 
 

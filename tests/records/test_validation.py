@@ -847,6 +847,11 @@ def test_it_skips_terminology_checks_when_nothing_is_loaded():
 def test_it_uses_the_terminologies_loaded_in_the_database():
     from bamara.terminologies.models import OrphaConcept, OrphaRedirection
 
+    # Hand-built concepts only: another module may have loaded the real release for the
+    # session (rolled back with this test's transaction).
+    OrphaRedirection.objects.all().delete()
+    OrphaConcept.objects.all().delete()
+
     def concept(code: int, level: str, status: str = "active") -> OrphaConcept:
         return OrphaConcept.objects.create(
             code=code,
