@@ -3,7 +3,7 @@
 - "saisie": data entry at a site (clinician, research assistant);
 - "referent": site referent;
 - "gestionnaire": hospital account manager;
-- "filiere": filière referent (aggregates only, unless a site grants a membership);
+- "filiere": filière referent (aggregates only, unless a site referent grants read access to the site's records: `SiteAccessGrant`);
 - "national": national team (aggregates only, never nominative data).
 """
 
