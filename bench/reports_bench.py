@@ -24,6 +24,8 @@ import statistics
 import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bamara.settings")
+# As in production: cached templates, no query log (DEBUG keeps every SQL statement in memory).
+os.environ.setdefault("BAMARA_DEBUG", "0")
 
 import django
 

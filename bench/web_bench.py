@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bamara.settings")
+# As in production: cached templates, no query log (DEBUG keeps every SQL statement in memory).
+os.environ.setdefault("BAMARA_DEBUG", "0")
 os.environ.setdefault("BAMARA_ALLOWED_HOSTS", "testserver")
 
 import django

@@ -10,6 +10,8 @@ import qrcode.image.svg
 from django.utils.safestring import SafeString, mark_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bamara.organisations.memo import forget, per_request
+
 from .roles import is_manager
 
 DEVICE_NAME = "bamara"
@@ -22,10 +24,16 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
 
 
 def needs_second_factor(user: Any) -> bool:
-    """Account managers always; anyone else once they have enabled a device."""
+    """Account managers always; anyone else once they have enabled a device.
+
+    Asked by the middleware and again by the view's guard: once per request."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return is_manager(user) or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return per_request(user, _NEEDS_2FA, lambda: is_manager(user) or TOTPDevice.objects.filter(
+        user=user, confirmed=True).exists())
+
+
+_NEEDS_2FA = "_bamara_needs_2fa"
 
 
 def is_verified(user: Any) -> bool:
@@ -49,6 +57,7 @@ def confirm(device: TOTPDevice) -> None:
 
 def remove_devices(user: Any) -> None:
     TOTPDevice.objects.filter(user=user).delete()
+    forget(user, _NEEDS_2FA)
 
 
 def secret_for_humans(device: TOTPDevice) -> str:

@@ -67,13 +67,25 @@ def record(
 
 def record_views(request: HttpRequest, patients: list[models.Model], detail: str) -> None:
     """One VIEW event per patient shown in a list, written in one statement."""
-    if not patients:
-        return
+    _bulk(request, [], patients, detail)
+
+
+def record_search(request: HttpRequest, text: str, patients: list[models.Model], detail: str) -> None:
+    """A SEARCH event for the words typed, and one VIEW event per patient shown: one statement,
+    so all or none are written without a transaction of its own."""
+    _bulk(request, [_event(request, Action.SEARCH, None, text)], patients, detail)
+
+
+def _event(request: HttpRequest, action: str, patient: models.Model | None, detail: str) -> AuditEvent:
     user = request.user
-    ip = _client_ip(request)
-    AuditEvent.objects.bulk_create([
-        AuditEvent(user_id=user.pk, user_email=user.email, action=Action.VIEW, patient_id=p.pk,
-                   object_type=p._meta.label, object_id=str(p.pk), detail=detail[:255],
-                   ip_address=ip, channel="web")
-        for p in patients
-    ])
+    return AuditEvent(user_id=user.pk, user_email=user.email, action=action,
+                      patient_id=patient.pk if patient is not None else None,
+                      object_type=patient._meta.label if patient is not None else "",
+                      object_id=str(patient.pk) if patient is not None else "", detail=detail[:255],
+                      ip_address=_client_ip(request), channel="web")
+
+
+def _bulk(request: HttpRequest, events: list[AuditEvent], patients: list[models.Model], detail: str) -> None:
+    events += [_event(request, Action.VIEW, p, detail) for p in patients]
+    if events:
+        AuditEvent.objects.bulk_create(events)

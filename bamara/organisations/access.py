@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from bamara.records.models import CareEpisode, Patient
 
+from .memo import per_request
 from .models import FiliereReferent, Site, SiteAccessGrant, SiteMembership, SiteRole, User
 
 
@@ -56,13 +57,20 @@ def user_sites(user: User) -> QuerySet[Site]:
     return Site.objects.filter(Exists(member) | Exists(granted), active=True)
 
 
+def user_site_ids(user: User) -> list[int]:
+    """The ids of `user_sites`, asked once per request: the wall then names them as literals,
+    which are cheaper to build and to plan than the membership and grant subqueries."""
+    return per_request(user, "_bamara_user_site_ids",
+                       lambda: list(user_sites(user).order_by("pk").values_list("pk", flat=True)))
+
+
 def visible_patients(user: User, site: Site | None = None) -> QuerySet[Patient]:
     """Patients with a care episode at one of the user's sites (or at `site`, if the user is
     a member there)."""
-    sites = user_sites(user)
+    ids = user_site_ids(user)
     if site is not None:
-        sites = sites.filter(pk=site.pk)
-    episodes = CareEpisode.objects.filter(patient=OuterRef("pk"), site__in=sites)
+        ids = [pk for pk in ids if pk == site.pk]
+    episodes = CareEpisode.objects.filter(patient=OuterRef("pk"), site_id__in=ids)
     # EXISTS rather than a join, so that a patient followed at two of the user's sites
     # appears once without DISTINCT.
     return Patient.objects.filter(Exists(episodes))

@@ -129,7 +129,7 @@ def _all_words(names: QuerySet[PatientName], words: list[tuple[str, str]], *, ex
 
 
 def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
-         sites: QuerySet | None = None) -> Found:
+         sites: QuerySet | list[int] | None = None) -> Found:
     """Search within `patients` (the caller's visible patients, at `sites` when given).
 
     Exact spellings come first, then prefixes and sound-alikes, each in name order. Names are
@@ -146,7 +146,9 @@ def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
     # and the wall is applied to the page. Without names or sites, the wall comes first.
     keys_as_wall = bool(words) and sites is not None
     # The site ids as literals: simpler SQL to build and to plan than the membership subquery.
-    site_ids = list(sites.values_list("pk", flat=True)) if keys_as_wall else None
+    site_ids = None
+    if keys_as_wall:
+        site_ids = list(sites) if isinstance(sites, list) else list(sites.values_list("pk", flat=True))
     base = Patient.objects.all() if keys_as_wall else patients
     if query.identifiers:
         base = base.filter(identifier_filter(query.identifiers))
@@ -177,7 +179,7 @@ def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
 
 
 def search(patients: QuerySet[Patient], text: str, *, limit: int = 50,
-           sites: QuerySet | None = None) -> list[Patient]:
+           sites: QuerySet | list[int] | None = None) -> list[Patient]:
     """The patients of `find`, without the "more" flag."""
     return find(patients, text, limit=limit, sites=sites).patients
 

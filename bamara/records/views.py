@@ -79,10 +79,8 @@ def search(request: HttpRequest) -> HttpResponse:
     found = patient_search.Found([], False)
     if text:
         found = patient_search.find(access.visible_patients(request.user), text,
-                                    limit=SEARCH_LIMIT, sites=access.user_sites(request.user))
-        with transaction.atomic():  # the search and the patients shown: one commit
-            trail.record(request, Action.SEARCH, detail=text[:200])
-            trail.record_views(request, found.patients, "résultat de recherche")
+                                    limit=SEARCH_LIMIT, sites=access.user_site_ids(request.user))
+        trail.record_search(request, text, found.patients, "résultat de recherche")
     template = "records/_results.html" if request.htmx else "records/search.html"
     return render(request, template, {"q": text, "results": found.patients, "more": found.more,
                                       "limit": SEARCH_LIMIT})

@@ -650,8 +650,7 @@ def day_list_patients(request: HttpRequest, code: str) -> HttpResponse:
     results = (patient_search.search(access.visible_patients(request.user, site), text, limit=10,
                                      sites=Site.objects.filter(pk=site.pk)) if text else [])
     if text:
-        trail.record(request, Action.SEARCH, detail=text[:200])
-        trail.record_views(request, results, "recherche (activités du jour)")
+        trail.record_search(request, text, results, "recherche (activités du jour)")
     template = "records/record/_day_patients.html" if _is_htmx(request) else "records/record/day_patients.html"
     return render(request, template, {
         "site": site, "day": day, "q": text, "results": results,

@@ -11,6 +11,6 @@ register = template.Library()
 
 @register.filter
 def reviews_duplicates(user: Any) -> bool:
-    from bamara.identity.views import referent_sites
+    from bamara.organisations.templatetags_support import refers_a_site
 
-    return user is not None and referent_sites(user).exists()
+    return refers_a_site(user)

@@ -1,6 +1,6 @@
 from django import template
 
-from bamara.organisations.models import SiteRole
+from bamara.organisations.templatetags_support import refers_a_site
 
 register = template.Library()
 
@@ -8,6 +8,4 @@ register = template.Library()
 @register.filter
 def is_site_referent(user) -> bool:
     """For the navigation: the import page is for site referents."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.memberships.filter(role=SiteRole.SITE_REFERENT, active=True, site__active=True).exists()
+    return refers_a_site(user)
