@@ -41,8 +41,7 @@ def main() -> None:
         Path(args.db).unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{args.db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bamara.settings")
-# As in production: cached templates, no query log (DEBUG keeps every SQL statement in memory).
-os.environ.setdefault("BAMARA_DEBUG", "0")
+    os.environ.setdefault("BAMARA_DEBUG", "0")  # as in production: no query log
     subprocess.run([sys.executable, "-m", "bamara", "migrate", "-v0"], check=True, cwd=ROOT)
 
     import django
