@@ -6,14 +6,17 @@ from django.db import connections, models
 
 
 def analyze(*models_: type[models.Model]) -> None:
-    """Refresh the planner statistics of the tables a bulk command rewrote.
+    """Refresh the planner statistics of the tables a bulk command rewrote, and their
+    visibility map (VACUUM) when not inside a transaction.
 
     Without it PostgreSQL keeps pre-load statistics until autovacuum comes by, and plans
-    sequential scans where the search and list indexes would answer by index-only scans.
+    sequential scans where the search and list indexes would answer by index-only scans;
+    index-only scans also read the table until the pages are marked all-visible.
     """
     for model in models_:
         connection = connections[model.objects.db]
         if connection.vendor != "postgresql":
             continue
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"ANALYZE {table}" if connection.in_atomic_block else f"VACUUM (ANALYZE) {table}")
