@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Filiere, FiliereReferent, Hospital, HospitalManager, Site, SiteMembership, User
+from .models import (
+    Filiere,
+    FiliereReferent,
+    Hospital,
+    HospitalManager,
+    Site,
+    SiteAccessGrant,
+    SiteMembership,
+    User,
+)
 
 
 @admin.register(Filiere)
@@ -46,3 +55,22 @@ class UserAdmin(BaseUserAdmin):
 
 admin.site.register(HospitalManager)
 admin.site.register(FiliereReferent)
+
+
+@admin.register(SiteAccessGrant)
+class SiteAccessGrantAdmin(admin.ModelAdmin):
+    """Read only: grants are given and revoked by the site's referents on the site's page
+    (audited there), never here."""
+
+    list_display = ("site", "user", "granted_by", "granted_at", "ends_on", "revoked_at")
+    list_filter = ("site__filiere",)
+    search_fields = ("site__code", "user__email")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -129,3 +129,10 @@ def test_it_revokes_only_grants_of_the_referents_site(referent, world):
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.revoked_at is None
+
+
+@pytest.mark.parametrize("role, shown", [("referent", True), ("saisie", False)])
+def test_it_offers_the_grant_page_in_the_navigation_to_the_current_sites_referent(client, world, role, shown):
+    login_verified(client, world.users[role])
+    page = client.get("/", follow=True).content.decode()
+    assert (f'href="/sites/{world.own.code}/acces-filiere/"' in page) is shown
