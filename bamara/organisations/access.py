@@ -100,6 +100,13 @@ def is_site_referent(user: User, site: Site | int) -> bool:
         user=user, site_id=site_id, role=SiteRole.SITE_REFERENT, active=True, site__active=True).exists()
 
 
+def refers_a_site(user: User) -> bool:
+    """Whether the user is an active site referent of an active site (the duplicate queue and
+    the imports are theirs); once per request, for the navigation."""
+    return per_request(user, "_bamara_refers_a_site", lambda: _nominative(user) and SiteMembership.objects.filter(
+        user=user, role=SiteRole.SITE_REFERENT, active=True, site__active=True).exists())
+
+
 def referent_of_patient(user: User, patient: Patient) -> bool:
     """Whether the user is a site referent of a site that follows the patient."""
     return _nominative(user) and SiteMembership.objects.filter(

@@ -129,8 +129,9 @@ def _all_words(names: QuerySet[PatientName], words: list[tuple[str, str]], *, ex
 
 
 def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
-         sites: QuerySet | list[int] | None = None) -> Found:
-    """Search within `patients` (the caller's visible patients, at `sites` when given).
+         sites: list[int] | None = None) -> Found:
+    """Search within `patients` (the caller's visible patients, at the site ids `sites` when
+    given).
 
     Exact spellings come first, then prefixes and sound-alikes, each in name order. Names are
     looked up in the per-site name keys of `sites` and only the `limit` patients shown are
@@ -146,9 +147,7 @@ def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
     # and the wall is applied to the page. Without names or sites, the wall comes first.
     keys_as_wall = bool(words) and sites is not None
     # The site ids as literals: simpler SQL to build and to plan than the membership subquery.
-    site_ids = None
-    if keys_as_wall:
-        site_ids = list(sites) if isinstance(sites, list) else list(sites.values_list("pk", flat=True))
+    site_ids = sites if keys_as_wall else None
     base = Patient.objects.all() if keys_as_wall else patients
     if query.identifiers:
         base = base.filter(identifier_filter(query.identifiers))
@@ -179,7 +178,7 @@ def find(patients: QuerySet[Patient], text: str, *, limit: int = 50,
 
 
 def search(patients: QuerySet[Patient], text: str, *, limit: int = 50,
-           sites: QuerySet | list[int] | None = None) -> list[Patient]:
+           sites: list[int] | None = None) -> list[Patient]:
     """The patients of `find`, without the "more" flag."""
     return find(patients, text, limit=limit, sites=sites).patients
 

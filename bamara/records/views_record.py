@@ -648,7 +648,7 @@ def day_list_patients(request: HttpRequest, code: str) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     day = _date_param(request) or dt.date.today()
     results = (patient_search.search(access.visible_patients(request.user, site), text, limit=10,
-                                     sites=Site.objects.filter(pk=site.pk)) if text else [])
+                                     sites=[site.pk]) if text else [])
     if text:
         trail.record_search(request, text, results, "recherche (activités du jour)")
     template = "records/record/_day_patients.html" if _is_htmx(request) else "records/record/day_patients.html"

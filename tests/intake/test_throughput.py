@@ -41,7 +41,7 @@ def test_it_gives_a_new_record_its_name_keys_at_the_sites_of_its_care_episodes(d
     site = Site.objects.get(code="S001")
     keys = set(PatientName.objects.filter(patient=patient).values_list("site_id", "key"))
     assert (site.pk, "NESSI") in keys and (site.pk, "DECOURCY") in keys
-    assert search(Patient.objects.all(), "nessi", sites=Site.objects.filter(pk=site.pk)) == [patient]
+    assert search(Patient.objects.all(), "nessi", sites=[site.pk]) == [patient]
     assert patient.national_id
 
 

@@ -11,7 +11,7 @@ from tests.factories import make_patient
 
 def run(world, text: str, limit: int = 50):
     user = world.users["saisie"]
-    return find(access.visible_patients(user), text, limit=limit, sites=access.user_sites(user))
+    return find(access.visible_patients(user), text, limit=limit, sites=access.user_site_ids(user))
 
 
 def names(found) -> list[str]:

@@ -1,4 +1,5 @@
-"""`{% if user|refers:current_site %}`: the navigation entries of a site's referent."""
+"""The navigation entries of site referents, answered once per request:
+`{% if user|refers:current_site %}` (that site), `{% if user|refers_a_site %}` (any site)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,8 @@ def refers(user: Any, site: Any) -> bool:
     if site is None or not getattr(user, "is_authenticated", False):
         return False
     return per_request(user, f"_bamara_refers_{site.pk}", lambda: access.is_site_referent(user, site))
+
+
+@register.filter
+def refers_a_site(user: Any) -> bool:
+    return access.refers_a_site(user)
