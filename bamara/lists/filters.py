@@ -7,12 +7,12 @@
 
 The wall: the sites a user may choose are `access.user_sites(user)` (the form refuses any
 other), and the list holds only patients with a care episode at the chosen sites, which is
-`access.visible_patients(user, site)` for those sites, written as one semi-join on the care
-episodes of literal site ids so that PostgreSQL starts from the site's index (1M patients).
-Other criteria are EXISTS on one child table (diagnoses, activities) so that a patient appears
-once without DISTINCT. Diagnosis criteria (ORPHA, CIM-10, HPO, status, age at diagnosis) apply to
-one and the same diagnosis. Completeness is not stored: it is computed for at most
-COMPLETENESS_LIMIT candidate records (see the lead's note on a stored score).
+`access.visible_patients(user, site)` for those sites. It is read from `lists.Entry`, one row
+per care episode kept by triggers with the patient's sort keys and filtered columns, so that a
+page is an ordered read of the site's index (1M patients). Other criteria are EXISTS on one
+child table (diagnoses, activities) so that a patient appears once without DISTINCT. Diagnosis criteria (ORPHA, CIM-10, HPO, status, age at diagnosis) apply to
+one and the same diagnosis. Completeness is stored on the entries once computed (the triggers
+clear it when the record changes); filtering on it computes at most COMPLETENESS_LIMIT values.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 
 from django import forms
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -30,23 +31,28 @@ from django.utils.translation import gettext_lazy
 
 from bamara.organisations.models import Site
 from bamara.records.completeness import completeness
-from bamara.records.models import Activity, CareEpisode, ClinicalSign, Diagnosis, Patient
+from bamara.records.models import Activity, ClinicalSign, Patient
 from bamara.records.validation.data import PREFETCH
 from bamara.sdm import definition as sdm_definition
 from bamara.sdm import oids
 from bamara.terminologies import hpo, orphanet
-from bamara.terminologies.models import OrphaConcept
+from bamara.terminologies.models import OrphaConcept, Terminology, TerminologyRelease
+
+from . import entries
+from .models import CodeSet, Entry, EntryDiagnosis
 
 COMPLETENESS_LIMIT = 5000
+FEW = 2000  # matching entries sorted after being found (ListFilterForm.ordered_ids)
 PAGE_SIZE = 25
 
+# Columns of both Patient and Entry (the patient's id is `patient_id` on Entry).
 SORTS = {
-    "nom": ("birth_name", "first_birth_given_name", "pk"),
-    "-nom": ("-birth_name", "-first_birth_given_name", "-pk"),
-    "naissance": ("birth_date", "pk"),
-    "-naissance": ("-birth_date", "-pk"),
-    "maj": ("updated_at", "pk"),
-    "-maj": ("-updated_at", "-pk"),
+    "nom": ("birth_name", "first_birth_given_name", "patient_id"),
+    "-nom": ("-birth_name", "-first_birth_given_name", "-patient_id"),
+    "naissance": ("birth_date", "patient_id"),
+    "-naissance": ("-birth_date", "-patient_id"),
+    "maj": ("updated_at", "patient_id"),
+    "-maj": ("-updated_at", "-patient_id"),
 }
 SORT_LABELS = {
     "nom": gettext_lazy("Nom (A → Z)"),
@@ -188,21 +194,47 @@ class ListFilterForm(forms.Form):
         return list(self.fields["sites"].queryset)
 
     def sort(self) -> tuple[str, ...]:
+        """The order, as columns of lists.Entry."""
         return SORTS.get(self.cleaned_data.get("tri") or "nom", SORTS["nom"])
 
-    def episodes(self) -> QuerySet[CareEpisode]:
-        """The care episodes at the selected sites (a subset of the sites the form was given:
-        the user's) of the patients meeting the diagnosis, activity and inclusion criteria."""
+    def patient_sort(self) -> tuple[str, ...]:
+        """The same order, as columns of Patient."""
+        return tuple(key.replace("patient_id", "pk") for key in self.sort())
+
+    def entries(self) -> QuerySet[Entry]:
+        """The list entries (care episodes) at the selected sites (a subset of the sites the
+        form was given: the user's) of the patients meeting every criterion. Patient criteria
+        read the entry's copies of the patient's columns; diagnosis and activity criteria are
+        EXISTS on those tables."""
         data = self.cleaned_data
         site_ids = [site.pk for site in self.selected_sites()]
-        episodes = CareEpisode.objects.filter(site_id__in=site_ids)
+        entries = Entry.objects.filter(site_id__in=site_ids)
         if data.get("inclusion_du"):
-            episodes = episodes.filter(inclusion_date__gte=data["inclusion_du"])
+            entries = entries.filter(inclusion_date__gte=data["inclusion_du"])
         if data.get("inclusion_au"):
-            episodes = episodes.filter(inclusion_date__lte=data["inclusion_au"])
+            entries = entries.filter(inclusion_date__lte=data["inclusion_au"])
+        today = dt.date.today()
+        if data.get("age_min") is not None:
+            entries = entries.filter(birth_date__lte=_years_before(today, data["age_min"]))
+        if data.get("age_max") is not None:
+            # Born after the day the patient would have turned age_max + 1.
+            entries = entries.filter(birth_date__gt=_years_before(today, data["age_max"] + 1))
+        if data.get("sexe"):
+            entries = entries.filter(sex_code=data["sexe"])
+        vital = data.get("vital")
+        if vital == "vivant":
+            entries = entries.filter(deceased=False)
+        elif vital == "decede":
+            entries = entries.filter(deceased=True)
+        elif vital == "inconnu":
+            entries = entries.filter(deceased__isnull=True)
+        if data.get("departement"):
+            entries = entries.filter(residence_commune__startswith=data["departement"])
+        if data.get("opposition"):
+            entries = entries.filter(opposition=data["opposition"] == "oui")
         diagnoses = self._diagnoses()
         if diagnoses is not None:
-            episodes = episodes.filter(Exists(diagnoses))
+            entries = entries.filter(Exists(diagnoses))
         if data.get("activite_du") or data.get("activite_au") or data.get("contexte"):
             activities = Activity.objects.filter(patient=OuterRef("patient_id"), site_id__in=site_ids)
             if data.get("activite_du"):
@@ -211,53 +243,44 @@ class ListFilterForm(forms.Form):
                 activities = activities.filter(date__lte=data["activite_au"])
             if data.get("contexte"):
                 activities = activities.filter(context_code=data["contexte"])
-            episodes = episodes.filter(Exists(activities))
-        return episodes
+            entries = entries.filter(Exists(activities))
+        return entries
 
-    PATIENT_CRITERIA = ("age_min", "age_max", "sexe", "vital", "departement", "opposition")
+    def count(self) -> int:
+        """The number of patients (a patient followed at two selected sites counts once)."""
+        entries = self.entries()
+        if len(self.selected_sites()) == 1:  # one entry per patient and site
+            return entries.count()
+        return entries.values("patient_id").distinct().count()
 
-    def count(self) -> int | None:
-        """The number of patients, read from the care episodes alone when no criterion is on
-        the patient's own columns (else None: count the patients)."""
-        if any(self.cleaned_data.get(name) not in (None, "") for name in self.PATIENT_CRITERIA):
-            return None
-        episodes = self.episodes()
-        if len(self.selected_sites()) == 1:  # one episode per patient and site
-            return episodes.count()
-        return episodes.values("patient_id").distinct().count()
+    def ordered_ids(self, count: int | None = None) -> QuerySet:
+        """The patients' ids in the chosen order, read in order from the entries' per-site
+        index (lists.Entry): a page costs its rows, not a sort of the site's patients.
+
+        With `count` (from `count()`) at most FEW: the matching entries are taken first, then
+        sorted. The planner cannot know that a code frequent nationally is rare at this site,
+        and would otherwise walk the site's whole index probing each patient's diagnoses."""
+        entries = self.entries()
+        if count is not None and count <= FEW:
+            entries = Entry.objects.filter(pk__in=list(entries.values_list("pk", flat=True)))
+        ids = entries.order_by(*self.sort()).values_list("patient_id", flat=True)
+        if len(self.selected_sites()) > 1:
+            ids = ids.distinct()  # the sort keys are the patient's: one row per patient
+        return ids
 
     def patients(self) -> QuerySet[Patient]:
         """The filtered patients followed at the selected sites."""
-        data = self.cleaned_data
-        patients = Patient.objects.filter(pk__in=self.episodes().values("patient_id"))
-        today = dt.date.today()
-        if data.get("age_min") is not None:
-            patients = patients.filter(birth_date__lte=_years_before(today, data["age_min"]))
-        if data.get("age_max") is not None:
-            # Born after the day the patient would have turned age_max + 1.
-            patients = patients.filter(birth_date__gt=_years_before(today, data["age_max"] + 1))
-        if data.get("sexe"):
-            patients = patients.filter(sex_code=data["sexe"])
-        vital = data.get("vital")
-        if vital == "vivant":
-            patients = patients.filter(deceased=False)
-        elif vital == "decede":
-            patients = patients.filter(deceased=True)
-        elif vital == "inconnu":
-            patients = patients.filter(deceased__isnull=True)
-        if data.get("departement"):
-            patients = patients.filter(residence_commune__startswith=data["departement"])
-        if data.get("opposition"):
-            patients = patients.filter(opposition=data["opposition"] == "oui")
-        return patients
+        return Patient.objects.filter(pk__in=self.entries().values("patient_id"))
 
-    def _diagnoses(self) -> QuerySet[Diagnosis] | None:
+    def _diagnoses(self) -> QuerySet[EntryDiagnosis] | None:
+        """The diagnoses, at the entry's site, meeting every diagnosis criterion (one and the
+        same diagnosis), for an EXISTS on the entries."""
         data = self.cleaned_data
         conditions = Q()
         if data.get("orpha"):
             # Groups may be recorded as diagnoses too (JDV Orpha groupes de maladies).
             conditions &= Q(disease_system__in=[oids.ORPHA, oids.ORPHA_GROUPS],
-                            disease_code__in=[str(code) for code in sorted(self.orpha_codes)])
+                            disease_code__in=code_set("orphanet", data["orpha"], self.orpha_codes))
         if data.get("cim10"):
             code = data["cim10"]
             # Stored dotted (E84.0) or not (E840): match the category and the exact code both ways.
@@ -270,9 +293,10 @@ class ListFilterForm(forms.Form):
             conditions &= Q(clinical_diagnosis_age_code=data["age_diag"])
         if not conditions and not data.get("hpo"):
             return None
-        diagnoses = Diagnosis.objects.filter(conditions, patient=OuterRef("patient_id"))
+        diagnoses = EntryDiagnosis.objects.filter(conditions, site_id=OuterRef("site_id"),
+                                                  patient_id=OuterRef("patient_id"))
         if data.get("hpo"):
-            signs = ClinicalSign.objects.filter(diagnosis=OuterRef("pk"), sign_system=oids.HPO,
+            signs = ClinicalSign.objects.filter(diagnosis=OuterRef("diagnosis_id"), sign_system=oids.HPO,
                                                 sign_code__in=sorted(self.hpo_terms))
             diagnoses = diagnoses.filter(Exists(signs))
         return diagnoses
@@ -282,17 +306,29 @@ class ListFilterForm(forms.Form):
         return self.cleaned_data.get("completude_min") is not None or self.cleaned_data.get("completude_max") is not None
 
     def with_completeness(self, patients: QuerySet[Patient]) -> QuerySet[Patient] | None:
-        """Narrow `patients` to the completeness bounds, computed over the selected sites; None
-        when there are more than COMPLETENESS_LIMIT candidates (then ask for other filters)."""
+        """Narrow `patients` to the completeness bounds; None when more than COMPLETENESS_LIMIT
+        values would have to be computed (then ask for other filters). For one site, the
+        values stored on the list entries, computing the ones not yet known; for several,
+        computed over the selected sites together."""
         if not self.filters_completeness:
             return patients
-        candidates = list(patients.order_by().values_list("pk", flat=True)[:COMPLETENESS_LIMIT + 1])
-        if len(candidates) > COMPLETENESS_LIMIT:
-            return None
         low = self.cleaned_data.get("completude_min") or 0
         high = self.cleaned_data.get("completude_max")
         high = 100 if high is None else high
         sites = self.selected_sites()
+        if len(sites) == 1:
+            candidates = self.entries()
+            unknown = list(candidates.filter(completeness__isnull=True)
+                           .values_list("patient_id", flat=True)[:COMPLETENESS_LIMIT + 1])
+            if len(unknown) > COMPLETENESS_LIMIT:
+                return None
+            for start in range(0, len(unknown), 500):
+                entries.fill_completeness(sites[0].pk, unknown[start:start + 500])
+            kept = candidates.filter(completeness__gte=low, completeness__lte=high)
+            return patients.filter(pk__in=kept.values("patient_id"))
+        candidates = list(patients.order_by().values_list("pk", flat=True)[:COMPLETENESS_LIMIT + 1])
+        if len(candidates) > COMPLETENESS_LIMIT:
+            return None
         kept = []
         for start in range(0, len(candidates), 500):
             chunk = Patient.objects.filter(pk__in=candidates[start:start + 500]).prefetch_related(*PREFETCH)
@@ -321,6 +357,24 @@ def _orpha_codes(code: int) -> frozenset[int]:
     for start in list(codes):
         codes |= orphanet.descendants(start)
     return frozenset(codes)
+
+
+LARGE_SET = 200
+
+
+def code_set(kind: str, code: object, codes: Iterable[object]) -> list[str] | QuerySet:
+    """`codes` for an IN filter: the list itself when small, else a subquery on the stored
+    CodeSet (written once per terminology release, in one transaction)."""
+    values = sorted({str(value) for value in codes})
+    if len(values) <= LARGE_SET:
+        return values
+    release = TerminologyRelease.current(kind) if kind in Terminology.values else None
+    key = f"{kind}:{code}:{release.sha256[:16] if release else '-'}:{len(values)}"
+    if not CodeSet.objects.filter(key=key).exists():
+        with transaction.atomic():
+            CodeSet.objects.bulk_create([CodeSet(key=key, code=value) for value in values],
+                                        ignore_conflicts=True, batch_size=2000)
+    return CodeSet.objects.filter(key=key).values("code")
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

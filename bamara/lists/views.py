@@ -30,11 +30,11 @@ from bamara.audit import trail
 from bamara.audit.models import Action
 from bamara.organisations import access
 from bamara.records.completeness import completeness
-from bamara.records.models import Patient
+from bamara.records.models import Diagnosis, Patient
 from bamara.records.validation.data import PREFETCH
 from bamara.sdm import oids
 
-from . import export
+from . import entries, export
 from .filters import PAGE_SIZE, ListFilterForm, querystring, too_many_for_completeness
 from .models import SavedFilter
 
@@ -68,11 +68,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         if patients is None:
             error = too_many_for_completeness()
         else:
-            # Page through the ids only (the sort reads the index, not the rows), then load
-            # the page's 25 records: at 1M patients, sorting whole rows costs seconds.
-            paginator = Paginator(patients.order_by(*form.sort()).values_list("pk", flat=True), PAGE_SIZE)
-            if not form.filters_completeness and (count := form.count()) is not None:
-                paginator.count = count  # counted on the care episodes, without the patients
+            # Page through the ids only, read in order from the site's list index
+            # (lists.Entry), then load the page's 25 records.
+            if form.filters_completeness:
+                paginator = Paginator(patients.order_by(*form.patient_sort()).values_list("pk", flat=True), PAGE_SIZE)
+            else:
+                count = form.count()  # on the entries, without the patients
+                paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
+                paginator.count = count
             page = paginator.get_page(request.GET.get("page"))
             ids = list(page.object_list)
             records = Patient.objects.in_bulk(ids)
@@ -88,10 +91,18 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 def _rows(patients: list[Patient], sites: list) -> list[dict]:
-    """The page's patients with their diagnoses and completeness (children loaded in bulk)."""
-    from django.db.models import prefetch_related_objects
+    """The page's patients with their diagnoses and completeness. For one site, completeness
+    is the one stored on the list entries (computed for those the triggers cleared); for
+    several, it is computed over them together, with the records' children loaded in bulk."""
+    from django.db.models import Prefetch, prefetch_related_objects
 
-    prefetch_related_objects(patients, *PREFETCH)  # what completeness reads; diagnoses by pk
+    if len(sites) == 1:
+        prefetch_related_objects(patients, Prefetch("diagnoses", Diagnosis.objects.order_by("pk")))
+        stored = entries.fill_completeness(sites[0].pk, [patient.pk for patient in patients])
+        percent = {patient.pk: stored.get(patient.pk) for patient in patients}
+    else:
+        prefetch_related_objects(patients, *PREFETCH)  # what completeness reads; diagnoses by pk
+        percent = {patient.pk: completeness(patient, sites).mandatory_percent for patient in patients}
     labels = export.Labels()
     labels.preload_orpha({d.disease_code for p in patients for d in p.diagnoses.all()
                           if d.disease_system in (oids.ORPHA, oids.ORPHA_GROUPS)})
@@ -102,8 +113,7 @@ def _rows(patients: list[Patient], sites: list) -> list[dict]:
              "status": labels(d.status_code, d.status_system)}
             for d in patient.diagnoses.all() if d.disease_code
         ]
-        rows.append({"patient": patient, "diagnoses": diagnoses,
-                     "completeness": completeness(patient, sites).mandatory_percent})
+        rows.append({"patient": patient, "diagnoses": diagnoses, "completeness": percent[patient.pk]})
     return rows
 
 
@@ -132,7 +142,7 @@ def download(request: HttpRequest) -> HttpResponse:
     if patients is None:
         messages.error(request, too_many_for_completeness())
         return redirect(back)
-    patients = patients.order_by(*form.sort())
+    patients = patients.order_by(*form.patient_sort())
     site_ids = [site.pk for site in form.selected_sites()]
     sheets = export.build_sheets(pseudonymised=pseudonymised)
     filters = form.describe()

@@ -141,3 +141,22 @@ def test_it_audits_each_patient_shown(saisie, listed):
 def test_it_has_no_list_for_users_without_a_site(client, listed, role):
     login_verified(client, listed.users[role])
     assert client.get(URL).status_code == 404
+
+
+@pytest.mark.parametrize("query", [{"orpha": "97955"}, {"orpha": "48"}, {"orpha": "97955", "statut": "723511001"}])
+def test_it_filters_the_same_with_a_stored_code_set(saisie, monkeypatch, query):
+    from bamara.lists import filters
+    from bamara.lists.models import CodeSet
+
+    literal = names(saisie.get(URL, query))
+    monkeypatch.setattr(filters, "LARGE_SET", 0)
+    assert names(saisie.get(URL, query)) == literal
+    assert CodeSet.objects.exists()
+
+
+def test_it_pages_a_few_matches_in_order(saisie, monkeypatch):
+    from bamara.lists import filters
+
+    few = names(saisie.get(URL, {"statut": "255545003", "tri": "-nom"}))  # found, then sorted
+    monkeypatch.setattr(filters, "FEW", 0)  # walked in index order
+    assert names(saisie.get(URL, {"statut": "255545003", "tri": "-nom"})) == few == ["ROUX", "LEFEVRE", "BERNARD"]

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         patients = form.with_completeness(form.patients())
         if patients is None:
             self._fail({"completude": [too_many_for_completeness()]})
-        patients = patients.order_by(*form.sort())
+        patients = patients.order_by(*form.patient_sort())
         site_ids = [site.pk for site in sites]
         sheets = export.build_sheets(pseudonymised=options["pseudonymised"])
         filters = form.describe()
