@@ -288,11 +288,19 @@ def rebuild(connection: BaseDatabaseWrapper = default_connection) -> int:
         return cursor.rowcount
 
 
+COMPUTING = -1  # stored while a value is computed: a write meanwhile clears it, and it is not stored
+
+
 def fill_completeness(site_id: int, patient_ids: list[int]) -> dict[int, int]:
-    """The stored completeness of these patients' entries at a site, computing (and storing)
-    the ones the triggers cleared. The entries are locked while computing, so a write to one
-    of these records either commits before (and is counted) or waits and clears the value."""
-    from django.db import transaction
+    """The completeness of these patients' entries at a site: the stored values, and the
+    ones the triggers cleared, computed now and stored.
+
+    No lock is held while computing: the entries are first marked COMPUTING (committed before
+    the records are read, unless the caller holds a transaction), and a value is stored only
+    where the mark is still there. A write to the record meanwhile goes through the triggers,
+    which clear the mark (or wait for it, if uncommitted), so a value computed from data
+    that changed under it is returned to this caller but never stored."""
+    from django.db.models import Case, SmallIntegerField, Value, When
 
     from bamara.organisations.models import Site
     from bamara.records.completeness import completeness
@@ -301,19 +309,18 @@ def fill_completeness(site_id: int, patient_ids: list[int]) -> dict[int, int]:
 
     from .models import Entry
 
-    found: dict[int, int] = {}
-    with transaction.atomic():
-        rows = list(Entry.objects.select_for_update().filter(site_id=site_id, patient_id__in=patient_ids)
-                    .only("episode_id", "patient_id", "completeness"))
-        stale = [row for row in rows if row.completeness is None]
-        if stale:
-            site = Site.objects.get(pk=site_id)
-            records = Patient.objects.filter(pk__in=[row.patient_id for row in stale]).prefetch_related(*PREFETCH)
-            values = {patient.pk: completeness(patient, [site]).mandatory_percent for patient in records}
-            for row in stale:
-                row.completeness = values.get(row.patient_id)
-            Entry.objects.bulk_update([row for row in stale if row.completeness is not None], ["completeness"])
-        for row in rows:
-            if row.completeness is not None:
-                found[row.patient_id] = row.completeness
-    return found
+    entries = Entry.objects.filter(site_id=site_id, patient_id__in=patient_ids)
+    found = {pk: value for pk, value in entries.values_list("patient_id", "completeness")
+             if value is not None and value >= 0}
+    stale = [pk for pk in patient_ids if pk not in found]
+    if not stale:
+        return found
+    Entry.objects.filter(site_id=site_id, patient_id__in=stale).update(completeness=COMPUTING)
+    site = Site.objects.get(pk=site_id)
+    records = Patient.objects.filter(pk__in=stale).prefetch_related(*PREFETCH)
+    computed = {patient.pk: completeness(patient, [site]).mandatory_percent for patient in records}
+    if computed:
+        Entry.objects.filter(site_id=site_id, patient_id__in=list(computed), completeness=COMPUTING).update(
+            completeness=Case(*(When(patient_id=pk, then=Value(value)) for pk, value in computed.items()),
+                              output_field=SmallIntegerField()))
+    return found | computed

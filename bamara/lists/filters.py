@@ -318,14 +318,17 @@ class ListFilterForm(forms.Form):
         sites = self.selected_sites()
         if len(sites) == 1:
             candidates = self.entries()
-            unknown = list(candidates.filter(completeness__isnull=True)
+            unknown = list(candidates.filter(Q(completeness__isnull=True) | Q(completeness__lt=0))
                            .values_list("patient_id", flat=True)[:COMPLETENESS_LIMIT + 1])
             if len(unknown) > COMPLETENESS_LIMIT:
                 return None
-            for start in range(0, len(unknown), 500):
-                entries.fill_completeness(sites[0].pk, unknown[start:start + 500])
-            kept = candidates.filter(completeness__gte=low, completeness__lte=high)
-            return patients.filter(pk__in=kept.values("patient_id"))
+            values: dict[int, int] = {}
+            for start in range(0, len(unknown), 200):
+                values |= entries.fill_completeness(sites[0].pk, unknown[start:start + 200])
+            # Stored values, and the ones computed now (not stored if the record changed meanwhile).
+            kept = candidates.filter(completeness__gte=low, completeness__lte=high).values_list("patient_id", flat=True)
+            ids = set(kept) | {pk for pk, value in values.items() if low <= value <= high}
+            return patients.filter(pk__in=ids)
         candidates = list(patients.order_by().values_list("pk", flat=True)[:COMPLETENESS_LIMIT + 1])
         if len(candidates) > COMPLETENESS_LIMIT:
             return None

@@ -56,7 +56,8 @@ class Entry(models.Model):
     opposition = models.BooleanField(default=False)
     # Percent of the mandatory items filled, counting the site's care episode and activities
     # (records.completeness); NULL when not computed since the record last changed (the
-    # triggers clear it on any write to the record or to a table completeness reads).
+    # triggers clear it on any write to the record or to a table completeness reads), -1
+    # while being computed (entries.fill_completeness).
     completeness = models.SmallIntegerField(null=True)
 
     class Meta:

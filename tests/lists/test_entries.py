@@ -213,3 +213,24 @@ def test_it_names_a_large_code_set_by_key(world):
     assert sorted(subquery.values_list("code", flat=True), key=int) == [str(c) for c in codes]
     code_set("orphanet", 98053, codes)  # stored once
     assert CodeSet.objects.count() == len(codes)
+
+
+def test_it_does_not_store_a_completeness_computed_while_the_record_changed(world, monkeypatch):
+    from bamara.records import completeness as module
+    from bamara.records.models import Diagnosis
+
+    patient = world.patients["own"]
+    real = module.completeness
+
+    def changed_meanwhile(record, sites=None):
+        value = real(record, sites)
+        Diagnosis.objects.filter(patient_id=record.pk).update(status_code="410605003")  # another writer
+        return value
+
+    monkeypatch.setattr(module, "completeness", changed_meanwhile)
+    shown = entries.fill_completeness(world.own.pk, [patient.pk])
+    assert shown[patient.pk] is not None
+    assert Entry.objects.get(patient=patient, site=world.own).completeness is None  # not stored
+    monkeypatch.setattr(module, "completeness", real)
+    assert entries.fill_completeness(world.own.pk, [patient.pk])[patient.pk] == Entry.objects.get(
+        patient=patient, site=world.own).completeness
