@@ -405,6 +405,10 @@ class ClinicalSign(models.Model):
     kind = models.CharField(_("nature"), max_length=16, choices=SignKind.choices, default=SignKind.DESCRIPTION)
     sign = CodedField(_("signe ou groupe"), max_length=16, db_index=True)
 
+    class Meta:
+        # The list's HPO filter: the diagnoses bearing some terms, by index-only scan.
+        indexes = [models.Index(fields=["sign_code", "sign_system", "diagnosis"], name="clinicalsign_code_diagnosis")]
+
 
 class Investigation(models.Model):
     diagnosis = models.ForeignKey(Diagnosis, models.CASCADE, related_name="investigations")
