@@ -17,8 +17,9 @@ import zlib
 from django.db import DatabaseError, IntegrityError, transaction
 
 from bamara.audit import trail
-from bamara.audit.models import Action
+from bamara.audit.models import Action, AuditEvent
 from bamara.organisations.models import Hospital
+from bamara.records import inserts
 
 from . import checking, parser, reconcile, safexml, xdm
 from .ack import REJECTING, AckMessage, Acknowledgement, Rejected, status_for
@@ -141,9 +142,11 @@ def _store(parsed, hospital: Hospital, received: ReceivedDocument, ack: Acknowle
         ack.patient = str(patient.uuid) if patient is not None else ""
         _save(received, ack, patient, start=start)
         if not outcome.ignored:
-            trail.record(None, Action.INTAKE, patient=patient, obj=patient, changes=outcome.changes,
-                         detail=f"CDA {parsed.sdm_version} {parsed.document_id} v{parsed.version_number} : {ack.status}",
-                         channel="cda")
+            # inserted without the ORM's compiler (see records.inserts), as trail.record would
+            inserts.insert(AuditEvent, [trail.new_event(
+                None, Action.INTAKE, patient=patient, obj=patient, changes=outcome.changes,
+                detail=f"CDA {parsed.sdm_version} {parsed.document_id} v{parsed.version_number} : {ack.status}",
+                channel="cda")])
 
 
 def _save(received: ReceivedDocument, ack: Acknowledgement, patient, *, start: float) -> None:
@@ -155,7 +158,10 @@ def _save(received: ReceivedDocument, ack: Acknowledgement, patient, *, start: f
     received.patient = patient
     received.duration_ms = (time.perf_counter() - start) * 1000
     received.acknowledgement = ack.as_dict()
-    received.save()
+    if received.pk is None:  # a new row (nearly always): without the ORM's compiler
+        inserts.insert(ReceivedDocument, [received], returning=True)
+    else:  # an id left by a rolled-back attempt: save() updates or inserts as before
+        received.save()
     ack.received_id = received.pk
     if ack.status == Status.REJECTED:
         trail.record(None, Action.INTAKE, detail=f"document refusé {ack.document_id or received.sha256[:16]}"[:255], channel="cda")
