@@ -87,11 +87,13 @@ def lock(hospital: Hospital, set_id: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_key(hospital, set_id)])
 
 
-def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False) -> Outcome:
+def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False,
+          batch: inserts.Batch | None = None) -> Outcome:
     """Write the document, in the caller's transaction, after taking the document lock;
     ``optimistic`` skips the look-up of UUIDs already taken (the caller retries without it on
-    IntegrityError)."""
-    return _Writer(parsed, hospital, optimistic=optimistic).run()
+    IntegrityError). With ``batch``, the rows nothing reads back are left in it for the caller
+    to flush (with its own rows: one round trip), else they are written before returning."""
+    return _Writer(parsed, hospital, optimistic=optimistic, batch=batch).run()
 
 
 # -- values --------------------------------------------------------------------------------
@@ -263,7 +265,8 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Writer:
-    def __init__(self, parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False) -> None:
+    def __init__(self, parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False,
+                 batch: inserts.Batch | None = None) -> None:
         self.parsed = parsed
         self.hospital = hospital
         self.optimistic = optimistic
@@ -284,7 +287,8 @@ class _Writer:
         self.synced: dict[str, tuple[dict[int, Any], list[int]]] = {}  # scope -> ({pk: stored site}, deleted pks)
         # Rows nothing reads back during the document (code lists, name keys, rows without CDA
         # id): inserted together at the end, in one round trip on PostgreSQL.
-        self.batch = inserts.Batch()
+        self.own_batch = batch is None
+        self.batch = inserts.Batch() if batch is None else batch
 
     def note(self, level: str, code: str, text: str, item: str = "*", path: str = "") -> None:
         self.messages.append(AckMessage(level, code, text, item, path))  # type: ignore[arg-type]
@@ -348,7 +352,8 @@ class _Writer:
         self.write_diagnoses(patient, created)
         self.write_simple_rows(patient, created)
         self.write_first_case(patient, created)
-        self.batch.flush()
+        if self.own_batch:
+            self.batch.flush()
         self.changes["created"] = created
         return Outcome(patient, messages=self.messages, changes=self.changes)
 

@@ -111,27 +111,50 @@ def insert(model: type[models.Model], objects: list[models.Model], *, returning:
 class Batch:
     """Statements kept to be sent together at the end of a unit of work: on PostgreSQL in one
     round trip (client-side binding lets one query string hold several statements), elsewhere
-    one after the other. Only for rows nothing reads back before ``flush``."""
+    one after the other. Only for rows nothing reads back before ``flush``. One ``returning``
+    add (its rows' primary keys wanted) is allowed: its statement goes first, the only one
+    whose result the driver then hands back."""
 
     def __init__(self) -> None:
         self.pending: list[tuple[str, list[Any]]] = []
         self.objects: list[models.Model] = []
+        self.returning: list[models.Model] = []
+        self._returning_sql: tuple[str, list[Any]] | None = None
 
-    def add(self, model: type[models.Model], objects: list[models.Model]) -> None:
-        self.pending += statements(model, objects)
-        self.objects += objects
+    def add(self, model: type[models.Model], objects: list[models.Model], *, returning: bool = False) -> None:
+        if not returning:
+            self.pending += statements(model, objects)
+            self.objects += objects
+            return
+        if self.returning:
+            raise ValueError("one returning add per batch")
+        found = statements(model, objects)
+        if len(found) != 1 or not connection.features.can_return_rows_from_bulk_insert:
+            insert(model, objects, returning=True)  # too many rows for one statement: now
+            return
+        sql, params = found[0]
+        self._returning_sql = (f"{sql} RETURNING {connection.ops.quote_name(model._meta.pk.column)}", params)
+        self.returning = list(objects)
 
     def flush(self) -> None:
-        pending, objects = self.pending, self.objects
-        self.pending, self.objects = [], []
+        pending, objects, returning = self.pending, self.objects, self.returning
+        if self._returning_sql is not None:
+            pending = [self._returning_sql, *pending]
+        self.pending, self.objects, self.returning, self._returning_sql = [], [], [], None
         if not pending:
             return
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql" and len(pending) > 1:
                 cursor.execute(";\n".join(sql for sql, _ in pending), [p for _, params in pending for p in params])
+                keys = cursor.fetchall() if returning else []  # the first statement's result
             else:
-                for sql, params in pending:
+                keys = []
+                for index, (sql, params) in enumerate(pending):
                     cursor.execute(sql, params)
-        for obj in objects:
+                    if index == 0 and returning:
+                        keys = cursor.fetchall()
+        for obj, (value,) in zip(returning, keys, strict=True):
+            obj.pk = value
+        for obj in [*returning, *objects]:
             obj._state.adding = False
             obj._state.db = connection.alias

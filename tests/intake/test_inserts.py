@@ -18,7 +18,16 @@ from bamara.intake.models import ReceivedDocument, Status
 from bamara.records import inserts
 from bamara.records.models import ActivityObjective, Patient
 
-from .conftest import AFTER_PREGNANCY, NEWBORN, PREGNANT, V2021, V2022, example, ingest, requires_examples
+from .conftest import (
+    AFTER_PREGNANCY,
+    NEWBORN,
+    PREGNANT,
+    V2021,
+    V2022,
+    example,
+    ingest,
+    requires_examples,
+)
 from .test_reconciliation import version
 from .test_throughput import rename
 
@@ -35,7 +44,7 @@ class OrmBatch:
     def __init__(self) -> None:
         self.pending: list[tuple[type[models.Model], list[models.Model]]] = []
 
-    def add(self, model: type[models.Model], objects: list[models.Model]) -> None:
+    def add(self, model: type[models.Model], objects: list[models.Model], *, returning: bool = False) -> None:
         self.pending.append((model, objects))
 
     def flush(self) -> None:
@@ -142,9 +151,19 @@ def test_inserted_rows_get_their_ids_timestamps_and_json(debre):
     batch.add(AuditEvent, events)
     batch.add(AuditEvent, [AuditEvent(action="intake", channel="cda", detail="c")])
     assert not AuditEvent.objects.exists()
+    kept = ReceivedDocument(hospital=debre, channel="cli", sha256="1" * 64, size=1, content=b"y")
+    batch.add(ReceivedDocument, [kept], returning=True)
+    assert kept.pk is None
     batch.flush()
     assert sorted(AuditEvent.objects.values_list("detail", "changes")) == [("a", {}), ("b", {"x": [None, 1]}), ("c", {})]
-    assert not batch.pending
+    assert not batch.pending and kept.pk is not None and not kept._state.adding
+    assert ReceivedDocument.objects.get(pk=kept.pk).sha256 == "1" * 64
+    alone = ReceivedDocument(hospital=debre, channel="cli", sha256="2" * 64, size=1, content=b"z")
+    batch.add(ReceivedDocument, [alone], returning=True)
+    with pytest.raises(ValueError):
+        batch.add(ReceivedDocument, [alone], returning=True)
+    batch.flush()  # the returning statement alone
+    assert ReceivedDocument.objects.get(pk=alone.pk).sha256 == "2" * 64
 
 
 @pytest.mark.parametrize("rows", [1, 3])
