@@ -47,11 +47,27 @@ def record(
 ) -> AuditEvent:
     """Append one event. `actor` is a request (user and address taken from it), a user, or None
     for a system process (then say which in `channel`, e.g. "cda", "import")."""
+    event = new_event(actor, action, patient=patient, obj=obj, changes=changes, detail=detail, channel=channel)
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(
+    actor: HttpRequest | Any | None,
+    action: Action | str,
+    *,
+    patient: models.Model | int | None = None,
+    obj: models.Model | None = None,
+    changes: dict | None = None,
+    detail: str = "",
+    channel: str = "",
+) -> AuditEvent:
+    """The event ``record`` appends, not yet saved (for callers that insert it with other rows)."""
     request = actor if isinstance(actor, HttpRequest) else None
     user = request.user if request is not None else actor
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     patient_id = patient.pk if isinstance(patient, models.Model) else patient
-    return AuditEvent.objects.create(
+    return AuditEvent(
         user_id=user.pk if authenticated else None,
         user_email=user.email if authenticated else "",
         action=action,

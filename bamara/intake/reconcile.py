@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bamara.organisations.models import Hospital, Site
+from bamara.records import inserts
 from bamara.records.fields import AgeAt, Code, PartialDate
 from bamara.records.models import (
     Activity,
@@ -86,11 +87,13 @@ def lock(hospital: Hospital, set_id: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [lock_key(hospital, set_id)])
 
 
-def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False) -> Outcome:
+def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False,
+          batch: inserts.Batch | None = None) -> Outcome:
     """Write the document, in the caller's transaction, after taking the document lock;
     ``optimistic`` skips the look-up of UUIDs already taken (the caller retries without it on
-    IntegrityError)."""
-    return _Writer(parsed, hospital, optimistic=optimistic).run()
+    IntegrityError). With ``batch``, the rows nothing reads back are left in it for the caller
+    to flush (with its own rows: one round trip), else they are written before returning."""
+    return _Writer(parsed, hospital, optimistic=optimistic, batch=batch).run()
 
 
 # -- values --------------------------------------------------------------------------------
@@ -262,7 +265,8 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Writer:
-    def __init__(self, parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False) -> None:
+    def __init__(self, parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = False,
+                 batch: inserts.Batch | None = None) -> None:
         self.parsed = parsed
         self.hospital = hospital
         self.optimistic = optimistic
@@ -281,6 +285,10 @@ class _Writer:
         self._stored_lists: dict[str, dict[int, list[tuple[Any, ...]]]] | None = None
         self.episode_sites: tuple[set[int], set[int]] = (set(), set())  # before, after
         self.synced: dict[str, tuple[dict[int, Any], list[int]]] = {}  # scope -> ({pk: stored site}, deleted pks)
+        # Rows nothing reads back during the document (code lists, name keys, rows without CDA
+        # id): inserted together at the end, in one round trip on PostgreSQL.
+        self.own_batch = batch is None
+        self.batch = inserts.Batch() if batch is None else batch
 
     def note(self, level: str, code: str, text: str, item: str = "*", path: str = "") -> None:
         self.messages.append(AckMessage(level, code, text, item, path))  # type: ignore[arg-type]
@@ -344,6 +352,8 @@ class _Writer:
         self.write_diagnoses(patient, created)
         self.write_simple_rows(patient, created)
         self.write_first_case(patient, created)
+        if self.own_batch:
+            self.batch.flush()
         self.changes["created"] = created
         return Outcome(patient, messages=self.messages, changes=self.changes)
 
@@ -498,7 +508,7 @@ class _Writer:
             from bamara.identity.idmr import for_patient
 
             patient.national_id = for_patient(patient) or ""
-            Patient.objects.bulk_create([patient])
+            inserts.insert(Patient, [patient], returning=True)
         else:
             loaded = self.loaded.get(patient.pk, {})
             changed = {name: getattr(patient, name) for name in _fields(Patient)
@@ -518,10 +528,10 @@ class _Writer:
         the names or the sites changed (what the post_save signals of records do)."""
         before, after = self.episode_sites
         if created:
-            PatientName.objects.bulk_create(name_rows(patient, sorted(after)))
+            self.batch.add(PatientName, name_rows(patient, sorted(after)))
         elif self.names_changed or before != after:
             PatientName.objects.filter(patient=patient).delete()
-            PatientName.objects.bulk_create(name_rows(patient, sorted(after)))
+            self.batch.add(PatientName, name_rows(patient, sorted(after)))
 
     # -- rows with a CDA id ----------------------------------------------------------------
     def sync(self, patient: Patient, model: type[models.Model], rows: list[Row], scope: str, *,
@@ -563,7 +573,7 @@ class _Writer:
                 if changed:
                     updated.append((obj, changed))
             result.append((row, obj))
-        model.objects.bulk_create([obj for _, obj in new_pairs])
+        inserts.insert(model, [obj for _, obj in new_pairs], returning=True)  # their pks: the lists' parents
         now = timezone.now()
         for obj, changed in updated:  # only the rows and columns that changed; without the
             obj.updated_at = now      # post_save signals (name keys: write_name_keys)
@@ -631,8 +641,7 @@ class _Writer:
                         query = query.filter(kind__in=kinds)
                     query.delete()
                 objs = [child for child in objs if getattr(child, f"{parent}_id") in changed]
-            if objs:
-                model.objects.bulk_create(objs)
+            self.batch.add(model, objs)
 
     def stored_lists(self) -> dict[str, dict[int, list[tuple[Any, ...]]]]:
         """The stored child code lists of the record's rows, in one query for the seven
@@ -814,8 +823,7 @@ class _Writer:
                 if replaced:
                     model.objects.filter(pk__in=[obj.pk for obj in replaced]).delete()
                 self.count(name, "deleted", len(replaced))
-            if objs:
-                model.objects.bulk_create(objs)
+            self.batch.add(model, objs)
             self.count(name, "created", len(objs))
 
     def write_first_case(self, patient: Patient, created: bool) -> None:
@@ -829,7 +837,7 @@ class _Writer:
                 return
             FirstCaseDisease.objects.filter(patient=patient).delete()
         if diseases:
-            FirstCaseDisease.objects.bulk_create([FirstCaseDisease(patient=patient, orpha_code=code) for code in diseases])
+            self.batch.add(FirstCaseDisease, [FirstCaseDisease(patient=patient, orpha_code=code) for code in diseases])
 
     # -- links between records (mother and child) ----------------------------------------
     def link_newborn(self, foetus: Foetus, newborn_ipp: str) -> None:

@@ -17,8 +17,9 @@ import zlib
 from django.db import DatabaseError, IntegrityError, transaction
 
 from bamara.audit import trail
-from bamara.audit.models import Action
+from bamara.audit.models import Action, AuditEvent
 from bamara.organisations.models import Hospital
+from bamara.records import inserts
 
 from . import checking, parser, reconcile, safexml, xdm
 from .ack import REJECTING, AckMessage, Acknowledgement, Rejected, status_for
@@ -134,19 +135,28 @@ def _store(parsed, hospital: Hospital, received: ReceivedDocument, ack: Acknowle
     """One transaction (a savepoint inside receive_batch): the record, the kept document and
     the audit event, or nothing."""
     with transaction.atomic():
-        outcome = reconcile.store(parsed, hospital, optimistic=optimistic)
+        # The record's code lists and name keys, the kept document and the audit event are
+        # inserted together at the end (one round trip on PostgreSQL; see records.inserts).
+        batch = inserts.Batch()
+        outcome = reconcile.store(parsed, hospital, optimistic=optimistic, batch=batch)
         patient = outcome.patient
         ack.messages = messages + outcome.messages
         ack.status = Status.IGNORED if outcome.ignored else status_for(ack.messages)
         ack.patient = str(patient.uuid) if patient is not None else ""
-        _save(received, ack, patient, start=start)
-        if not outcome.ignored:
-            trail.record(None, Action.INTAKE, patient=patient, obj=patient, changes=outcome.changes,
-                         detail=f"CDA {parsed.sdm_version} {parsed.document_id} v{parsed.version_number} : {ack.status}",
-                         channel="cda")
+        _save(received, ack, patient, start=start, batch=batch)
+        if not outcome.ignored:  # as trail.record would write it
+            batch.add(AuditEvent, [trail.new_event(
+                None, Action.INTAKE, patient=patient, obj=patient, changes=outcome.changes,
+                detail=f"CDA {parsed.sdm_version} {parsed.document_id} v{parsed.version_number} : {ack.status}",
+                channel="cda")])
+        batch.flush()
+        ack.received_id = received.pk
 
 
-def _save(received: ReceivedDocument, ack: Acknowledgement, patient, *, start: float) -> None:
+def _save(received: ReceivedDocument, ack: Acknowledgement, patient, *, start: float,
+          batch: inserts.Batch | None = None) -> None:
+    """Keep the document with its acknowledgement; with ``batch``, its row is inserted when the
+    batch is flushed (the caller then sets ack.received_id)."""
     received.document_id = ack.document_id[:255]
     received.set_id = ack.set_id[:128]
     received.version_number = ack.version if ack.version is not None and 0 <= ack.version < 2**31 else None
@@ -155,7 +165,13 @@ def _save(received: ReceivedDocument, ack: Acknowledgement, patient, *, start: f
     received.patient = patient
     received.duration_ms = (time.perf_counter() - start) * 1000
     received.acknowledgement = ack.as_dict()
-    received.save()
+    if received.pk is None and batch is not None and ack.status != Status.REJECTED:
+        batch.add(ReceivedDocument, [received], returning=True)
+        return
+    if received.pk is None:  # a new row (nearly always): without the ORM's compiler
+        inserts.insert(ReceivedDocument, [received], returning=True)
+    else:  # an id left by a rolled-back attempt: save() updates or inserts as before
+        received.save()
     ack.received_id = received.pk
     if ack.status == Status.REJECTED:
         trail.record(None, Action.INTAKE, detail=f"document refusé {ack.document_id or received.sha256[:16]}"[:255], channel="cda")

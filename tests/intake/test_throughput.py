@@ -66,8 +66,9 @@ def test_it_rewrites_nothing_of_an_unchanged_record_but_its_version(debre):
     with CaptureQueriesContext(connection) as queries:
         ack = ingest(version(example(PREGNANT), 2), debre)
     assert ack.status != Status.REJECTED
-    writes = [query["sql"] for query in queries.captured_queries
-              if query["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+    # statements sent together (records.inserts.Batch) are joined by ";\n"
+    writes = [sql for query in queries.captured_queries for sql in query["sql"].split(";\n")
+              if sql.startswith(("INSERT", "UPDATE", "DELETE"))]
     tables = {sql.split('"')[1] for sql in writes}
     assert tables == {"records_patient", "intake_receiveddocument", "audit_auditevent"}, writes
     assert list(ActivityObjective.objects.filter(activity__patient=patient).values_list("pk", flat=True)) == objectives

@@ -73,6 +73,8 @@ class Context:
     today: dt.date
     record: Row
     messages: list[Message] = field(default_factory=list)
+    # item_of answers of this validation (asked for every value of every row)
+    _items: dict[tuple[type, str, str], str] = field(default_factory=dict, repr=False)
 
     def rows(self, name: str) -> list[Row]:
         return self.record.children.get(name, [])
@@ -100,7 +102,11 @@ class Context:
         return self.rows(_SCOPES[scope]) if scope in _SCOPES else None
 
     def item(self, row: Row, name: str, part: str = "code") -> str:
-        return item_of(self.definition, self.version, row.data_class, name, part)
+        key = (row.data_class, name, part)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = item_of(self.definition, self.version, row.data_class, name, part)
+        return found
 
     def label(self, item: str) -> str:
         return self.definition.label(item, self.version)

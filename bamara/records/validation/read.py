@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from typing import Any
 
 from .data import CHILDREN
-from .parse import parse, parse_list, spec
+from .parse import Spec, parse, parse_list, spec
 
 # The rule reporting an unreadable value, by kind of attribute.
 KIND_RULES = {
@@ -22,6 +23,17 @@ KIND_RULES = {
     "text": "invalid_text",
     "uuid": "invalid_text",
 }
+
+
+@cache
+def _names(data_class: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(data_class))
+
+
+@cache
+def _free_spec(data_class: type, name: str) -> Spec:
+    """The spec of a text read whatever its length (built once, not per row)."""
+    return replace(spec(data_class, name), max_length=None)
 
 
 @dataclass
@@ -66,9 +78,10 @@ def read(
     """Read one row and its children; unreadable values go to ``problems``. The text
     attributes of ``free_length`` are read whatever their length (a later rule checks it)."""
     if isinstance(data, data_class):
-        raw = {f.name: getattr(data, f.name) for f in fields(data_class)}
+        raw = {name: getattr(data, name) for name in _names(data_class)}
     elif isinstance(data, Mapping):
-        raw = {f.name: getattr(data_class(), f.name) for f in fields(data_class)}  # the defaults
+        defaults = data_class()
+        raw = {name: getattr(defaults, name) for name in _names(data_class)}
         for key, value in data.items():
             if isinstance(key, str) and key in raw:
                 raw[key] = value
@@ -98,7 +111,7 @@ def read(
     row = Row(data_class, path)
     for name, value in raw.items():
         the_spec = spec(data_class, name)
-        where = row.where(name)
+        where = row.where(name) if the_spec.kind == "children" else ""  # else only for problems
         if the_spec.kind == "children":
             items, problem = parse_list(value)
             if problem:
@@ -129,7 +142,7 @@ def read(
                         "invalid_code",
                         data_class,
                         name,
-                        where,
+                        row.where(name),
                         f"Une liste de codes est attendue ({type(value).__name__}).",
                     )
                 )
@@ -143,7 +156,7 @@ def read(
                             "invalid_code",
                             data_class,
                             name,
-                            f"{where}[{index}]",
+                            f"{row.where(name)}[{index}]",
                             capital(problem) + ".",
                         )
                     )
@@ -152,13 +165,17 @@ def read(
             row.values[name] = codes
         else:
             if (data_class, name) in free_length:
-                the_spec = replace(the_spec, max_length=None)
+                the_spec = _free_spec(data_class, name)
             parsed, problem = parse(the_spec.kind, value, the_spec)
             if problem:
                 row.invalid.add(name)
                 problems.append(
                     Problem(
-                        KIND_RULES[the_spec.kind], data_class, name, where, capital(problem) + "."
+                        KIND_RULES[the_spec.kind],
+                        data_class,
+                        name,
+                        row.where(name),
+                        capital(problem) + ".",
                     )
                 )
             elif parsed is not None:

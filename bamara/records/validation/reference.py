@@ -124,6 +124,12 @@ class SdmReference:
 
         self._sdm = definition
         self._concepts = concepts
+        # Answers memoised per (item or column, version): the definition is loaded once per
+        # process and never changes, and validation asks the same questions for every row.
+        self._items: dict[tuple[str, str], Any] = {}
+        self._item_ids: dict[tuple[str, str], str | None] = {}
+        self._in_version: dict[tuple[str, str], bool] = {}
+        self._versions = frozenset(definition.versions())
         self._by_column: dict[str, list[str]] = {}
         for version in definition.versions():
             for item in definition.get(version).items:
@@ -136,25 +142,31 @@ class SdmReference:
         return self._sdm.current_version()
 
     def knows_version(self, version: str) -> bool:
-        return version in self._sdm.versions()
+        return version in self._versions
 
     def _item(self, item_id: str, version: str) -> Any:
         """The item as it is in ``version``, else in the current version (None if unknown)."""
-        for candidate in (version, self.current_version()):
-            if self.knows_version(candidate):
-                definition = self._sdm.get(candidate)
-                if definition.has_item(item_id):
-                    return definition.item(item_id)
-        return None
+        key = (item_id, version)
+        if key not in self._items:
+            found = None
+            for candidate in (version, self.current_version()):
+                if self.knows_version(candidate):
+                    definition = self._sdm.get(candidate)
+                    if definition.has_item(item_id):
+                        found = definition.item(item_id)
+                        break
+            self._items[key] = found
+        return self._items[key]
 
     def item_id(self, column: str, version: str) -> str | None:
         """The item stored in ``column``; when several are (e.g. the 2022 and 2024 clinical
         signs), the one collected in ``version``."""
-        ids = self._by_column.get(column, [])
-        for item_id in ids:
-            if self.in_version(item_id, version):
-                return item_id
-        return ids[0] if ids else None
+        key = (column, version)
+        if key not in self._item_ids:
+            ids = self._by_column.get(column, [])
+            self._item_ids[key] = next((item_id for item_id in ids if self.in_version(item_id, version)),
+                                       ids[0] if ids else None)
+        return self._item_ids[key]
 
     def columns(self, item_id: str, version: str) -> tuple[str, ...]:
         item = self._item(item_id, version)
@@ -165,10 +177,16 @@ class SdmReference:
         return item.label_fr if item else item_id
 
     def in_version(self, item_id: str, version: str) -> bool:
-        if not self.knows_version(version):
-            return False
-        definition = self._sdm.get(version)
-        return definition.has_item(item_id) and definition.item(item_id).active
+        key = (item_id, version)
+        known = self._in_version.get(key)
+        if known is None:
+            if not self.knows_version(version):
+                known = False
+            else:
+                definition = self._sdm.get(version)
+                known = definition.has_item(item_id) and definition.item(item_id).active
+            self._in_version[key] = known
+        return known
 
     def mandatory_items(self, version: str) -> list[tuple[str, str]]:
         """(item id, scope) of the items users must enter in ``version``."""
