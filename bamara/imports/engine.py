@@ -189,7 +189,9 @@ class Importer:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.national_id = ""  # type: ignore[attr-defined]
             if not parsed.rejected:
-                parsed.national_id = _national_id(parsed)  # type: ignore[attr-defined]
+                # The patient's column values, once per row (identifier, traits, write).
+                parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
+                parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
         keys = [self._key(p) for p in batch if not p.rejected]
         records = {r.key: r for r in ImportedRecord.objects.filter(key__in=keys)}
         hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
@@ -269,7 +271,7 @@ class Importer:
             if ipp:
                 by_ipp[(hospital, ipp)] = national_id
             if not self.commit:
-                self.traits.append((parsed.number, _trait_values(parsed.patient), national_id,
+                self.traits.append((parsed.number, _trait_values(parsed.values), national_id,  # type: ignore[attr-defined]
                                     hospital))
         if not self.commit:
             self.seen_keys.update(batch_keys)
@@ -303,7 +305,7 @@ class Importer:
         new_patients = [parsed for parsed, outcome, _, _ in plan if outcome == Outcome.CREATED]
         patient_rows = []
         for parsed in new_patients:
-            values = patient | _patient_values(parsed)
+            values = patient | parsed.values  # type: ignore[attr-defined]
             patient_rows.append((*(values[c] for c in _PATIENT_SET),
                                  parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
                                  Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
@@ -500,9 +502,9 @@ def _patient_values(parsed: Parsed) -> dict[str, Any]:
     return values
 
 
-def _national_id(parsed: Parsed) -> str:
-    """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance."""
-    values = _patient_values(parsed)
+def _national_id(values: dict[str, Any]) -> str:
+    """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
+    ``values``: ``_patient_values`` of the row."""
     traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
                                   for c in idmr.PERSON_COLUMNS))
     try:
@@ -511,8 +513,7 @@ def _national_id(parsed: Parsed) -> str:
         return ""
 
 
-def _trait_values(patient: dict[str, Any]) -> dict[str, Any]:
-    values = _patient_values(Parsed(0, "", patient=patient))
+def _trait_values(values: dict[str, Any]) -> dict[str, Any]:
     return {name: values.get(name, "" if name != "birth_date" else None) for name in _TRAIT_COLUMNS}
 
 

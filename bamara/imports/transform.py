@@ -103,6 +103,38 @@ class Orphanet:
 _ORPHA = re.compile(r"^\s*(?:orpha(?:code)?\s*[:_ -]?\s*)?(\d{1,7})\s*$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH = re.compile(r"^(\d{1,2})/(\d{4})$|^(\d{4})-(\d{1,2})$")
+# strptime's own patterns for the directives of a date format (_strptime.TimeRE), so that a
+# format made of these and literal text is read by one regex with the same result.
+_DIRECTIVES = {"d": r"(?P<d>3[01]|[12]\d|0[1-9]|[1-9]| [1-9])", "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+               "Y": r"(?P<Y>\d\d\d\d)"}
+
+
+def _date_reader(fmt: str):
+    """A function text -> date or None, equal to strptime(text, fmt).date() (None where
+    strptime raises); strptime itself when the format has other directives."""
+    parts = re.split(r"%(.)", fmt)
+    if all(d in _DIRECTIVES for d in parts[1::2]) and "%%" not in fmt:
+        pattern = re.compile("".join(re.escape(p) if i % 2 == 0 else _DIRECTIVES[p]
+                                     for i, p in enumerate(parts)), re.IGNORECASE)
+
+        def read(text: str) -> dt.date | None:
+            match = pattern.fullmatch(text)
+            if match is None:
+                return None
+            try:
+                return dt.date(int(match["Y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                return None
+        return read
+
+    def read_strptime(text: str) -> dt.date | None:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            return None
+    return read_strptime
+
+
 _TRUE = {"oui", "o", "1", "vrai", "true", "yes", "y", "x"}
 _FALSE = {"non", "n", "0", "faux", "false", "no"}
 
@@ -131,6 +163,9 @@ class Transformer:
         # Day and month swapped: the same formats with %d and %m exchanged.
         self.swapped_formats = [f.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
                                 for f in self.formats]
+        # strptime was the costliest step of a dry run: one regex per format instead.
+        self._readers = [_date_reader(f) for f in self.formats]
+        self._swapped_readers = [_date_reader(f) for f in self.swapped_formats]
         self.columns = mapping.columns()
         self._codes: dict[str, dict[str, str]] = {}
         self._levels: dict[str, RequirementLevel] = {}
@@ -264,12 +299,10 @@ class Transformer:
 
     def _read_date(self, text: str, partial: bool) -> tuple[Any, bool]:
         """(date or partial date or None if unreadable, read with day and month swapped)."""
-        for fmt in self.formats:
-            try:
-                day = dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-            return (PartialDate.from_date(day) if partial else day), False
+        for read in self._readers:
+            day = read(text)
+            if day is not None:
+                return (PartialDate.from_date(day) if partial else day), False
         if partial and (year := _YEAR.match(text)):
             return PartialDate(int(year.group(1))), False
         if partial and (month := _MONTH.match(text)):
@@ -278,12 +311,10 @@ class Transformer:
                 return PartialDate(int(y), int(m)), False
             except ValueError:
                 pass
-        for fmt in self.swapped_formats:
-            try:
-                day = dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-            return (PartialDate.from_date(day) if partial else day), True
+        for read in self._swapped_readers:
+            day = read(text)
+            if day is not None:
+                return (PartialDate.from_date(day) if partial else day), True
         return None, False
 
     def _code(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:

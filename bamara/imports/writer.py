@@ -22,6 +22,8 @@ from typing import Any
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 
+# COPY on PostgreSQL; False writes by INSERT there too (tests compare both).
+COPY = True
 _MAX_PARAMS = 32_000  # below SQLite's 32,766 (since 3.32) and PostgreSQL's 65,535
 
 # Fields whose prepared value is the value itself when it already has the right Python type.
@@ -35,7 +37,7 @@ class Table:
     def __init__(self, model: type[models.Model], columns: Sequence[str], *,
                  copy: bool | None = None) -> None:
         self.model = model
-        self.copy = connection.vendor == "postgresql" if copy is None else copy
+        self.copy = (COPY and connection.vendor == "postgresql") if copy is None else copy
         fields = [f for f in model._meta.concrete_fields
                   if not f.generated and not isinstance(f, AutoFieldMixin)]
         by_name = {f.attname: f for f in fields}
