@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Model
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from bamara.audit.models import Action, AuditEvent
@@ -116,6 +116,7 @@ class Importer:
         self.seen_hospitals: dict[str, set[int]] = {}
         self.traits: list[tuple] = []  # dry run: (row number, traits columns, idmr, hospital)
         self._layout: dict[str, Table] | None = None
+        self._prefix = run.source_prefix
 
     # ------------------------------------------------------------------ driving
 
@@ -193,20 +194,20 @@ class Importer:
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
                 parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
         keys = [self._key(p) for p in batch if not p.rejected]
-        records = {r.key: r for r in ImportedRecord.objects.filter(key__in=keys)}
+        records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
         ids = {p.national_id for p in batch if not p.rejected and p.national_id}  # type: ignore[attr-defined]
         ipps = {p.patient.get("ipp") for p in batch if not p.rejected and p.patient.get("ipp")}
         # Every hospital's patients with these identifiers: the same hospital federates, another
         # hospital keeps its own record with the same identifier (reported).
         by_identity: dict[tuple[int, str], Any] = {
-            (h, n): pk for pk, h, n in Patient.objects.filter(national_id__in=ids).order_by("-pk")
+            (h, n): pk for pk, h, n in _among(Patient.objects.all(), "national_id", ids).order_by("-pk")
             .values_list("pk", "hospital_id", "national_id")} if ids else {}
         hospitals_of = self.seen_hospitals if not self.commit else {}
         for h, n in list(by_identity):
             hospitals_of.setdefault(n, set()).add(h)
         by_ipp: dict[tuple[int, str], str] = {
-            (h, i): n for h, i, n in Patient.objects.filter(hospital_id__in=hospitals, ipp__in=ipps)
+            (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
             .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
         if not self.commit:
             by_identity = self.seen_identity | by_identity
@@ -326,8 +327,8 @@ class Importer:
 
         writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
         pairs = {(patient_of[p.number], p.site.id) for p, _ in writing}  # type: ignore[attr-defined]
-        existing = set(CareEpisode.objects.filter(
-            patient_id__in={pk for pk, _ in pairs}).values_list("patient_id", "site_id"))
+        existing = set(_among(CareEpisode.objects.all(), "patient_id", {pk for pk, _ in pairs})
+                       .values_list("patient_id", "site_id"))
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
         user_email = run.user.email if run.user else ""
@@ -340,7 +341,7 @@ class Importer:
             audit.append((run.user_id, user_email, Action.IMPORT, pk, Patient._meta.label, str(pk),
                           f"import {run.pk} ligne {parsed.number} ({outcome})", "import"))
         # Name search keys per site, as the post_save signals would have written them.
-        people = {pk: names for pk, *names in Patient.objects.filter(pk__in=new_sites)
+        people = {pk: names for pk, *names in _among(Patient.objects.all(), "id", new_sites)
                   .values_list("pk", *NAME_FIELDS)} if new_sites else {}
         for pk, sites in new_sites.items():
             names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
@@ -382,7 +383,7 @@ class Importer:
         tables["audit"].write(audit, stamp)
 
     def _ref(self, parsed: Parsed) -> str:
-        return f"{self.run.source_prefix}#{parsed.number}"
+        return f"{self._prefix}#{parsed.number}"
 
     def _episode(self, parsed: Parsed, pk: int) -> tuple:
         values = parsed.episode
@@ -489,6 +490,18 @@ _LAYOUT: dict[str, tuple[type[Model], tuple[str, ...]]] = {
 }
 _TRAIT_COLUMNS = ("birth_name", "first_birth_given_name", "birth_given_names", "birth_date",
                   "birth_date_precision", "sex_code", "birth_commune", "used_name")
+
+
+def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:
+    """``filter(<name>__in=values)``; on PostgreSQL with the values as one array parameter
+    (``= ANY(%s)``): a batch's thousands of placeholders were parsed again by psycopg for
+    every query."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{name}__in": values})
+    meta = queryset.model._meta
+    column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.get_field(name).column)}"
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
 
 
 def _patient_values(parsed: Parsed) -> dict[str, Any]:

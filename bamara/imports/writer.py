@@ -14,6 +14,7 @@ table's sequence beforehand when the caller needs them); SQLite, and PostgreSQL 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -21,6 +22,13 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
+
+try:
+    from psycopg.types.json import _JsonWrapper
+except ImportError:  # SQLite only
+    class _JsonWrapper:  # type: ignore[no-redef]
+        obj: Any
+        dumps: Any
 
 # COPY on PostgreSQL; False writes by INSERT there too (tests compare both).
 COPY = True
@@ -42,8 +50,10 @@ class Table:
                   if not f.generated and not isinstance(f, AutoFieldMixin)]
         by_name = {f.attname: f for f in fields}
         self.set = [by_name[c] for c in columns]
-        # Values of these types pass as they are (what get_db_prep_save returns for them).
-        self.prep = [None if isinstance(f, _PLAIN) else f.get_db_prep_save for f in self.set]
+        # Values of plain types pass as they are (what get_db_prep_save returns for them): only
+        # the other columns are converted, by position.
+        self.prep = [(i, f.get_db_prep_save) for i, f in enumerate(self.set)
+                     if not isinstance(f, _PLAIN)]
         rest = [f for f in fields if f.attname not in columns]
         self.uuid = next((f for f in rest if isinstance(f, models.UUIDField)
                           and f.default is uuid.uuid4), None)
@@ -51,7 +61,7 @@ class Table:
                         or getattr(f, "auto_now_add", False)]
         self.rest = [f for f in rest if f is not self.uuid and f not in self.stamped]
         blank = model()
-        self.tail = tuple(f.get_db_prep_save(f.pre_save(blank, True), connection)
+        self.tail = tuple(self._copyable(f.get_db_prep_save(f.pre_save(blank, True), connection))
                           for f in self.rest)
         self.defaults = {f.attname: f.get_default() for f in self.set}
         self.columns = [f.column for f in self.set]
@@ -61,14 +71,26 @@ class Table:
 
     def rows(self, values: list[tuple], stamp: dt.datetime) -> list[tuple]:
         """Database rows of ``values`` (one tuple per row, in the order of ``columns``)."""
-        prep = self.prep
-        if any(prep):
-            values = [tuple(v if p is None else p(v, connection) for p, v in zip(prep, row, strict=True))
-                      for row in values]
+        if self.prep:
+            copyable = self._copyable
+            prepared = []
+            for row in values:
+                row = list(row)
+                for i, prep in self.prep:
+                    row[i] = copyable(prep(row[i], connection))
+                prepared.append(tuple(row))
+            values = prepared
         after = tuple(f.get_db_prep_save(stamp, connection) for f in self.stamped) + self.tail
         if self.uuid is None:
             return [row + after for row in values]
         return [(*row, u, *after) for row, u in zip(values, self._uuids(len(values)), strict=True)]
+
+    def _copyable(self, value: Any) -> Any:
+        """For COPY, JSON as its text (what the Jsonb adapter sends): psycopg would otherwise
+        encode the same constant ``{}`` again for every row."""
+        if self.copy and isinstance(value, _JsonWrapper):
+            return (value.dumps or json.dumps)(value.obj)
+        return value
 
     def _uuids(self, count: int) -> list[Any]:
         """uuid4 values as the field would prepare them (hex text on SQLite, UUID objects for

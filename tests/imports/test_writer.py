@@ -28,8 +28,9 @@ ROWS = [
 
 
 def _plain(value):
-    """Compare adapters by what they hold (Jsonb on PostgreSQL), uuids as text."""
-    value = getattr(value, "obj", value)
+    """Compare JSON adapters (PostgreSQL) by their text, uuids as text."""
+    if hasattr(value, "obj"):  # what COPY sends for JSON
+        return (value.dumps or json.dumps)(value.obj)
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
