@@ -15,7 +15,7 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +64,7 @@ class ImportFailure(RuntimeError):
     """The import cannot start (terminology missing, wrong run...)."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a dry run: a million of them
 class RowResult:
     number: int
     key: str
@@ -210,8 +210,11 @@ class Importer:
             (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
             .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
         if not self.commit:
-            by_identity = self.seen_identity | by_identity
-            by_ipp = self.seen_ipp | by_ipp
+            # This batch's rows, then the database, then the earlier batches: looked up in
+            # turn (copying the earlier batches' rows into each batch's dict made a dry run
+            # quadratic in the file's size).
+            by_identity = ChainMap({}, by_identity, self.seen_identity)
+            by_ipp = ChainMap({}, by_ipp, self.seen_ipp)
         batch_keys: dict[str, str] = {}
         plan = []
         for parsed in batch:
@@ -271,14 +274,17 @@ class Importer:
                     hospitals_of.setdefault(national_id, set()).add(hospital)
             if ipp:
                 by_ipp[(hospital, ipp)] = national_id
-            if not self.commit:
+            if not self.commit and self.duplicates:
                 self.traits.append((parsed.number, _trait_values(parsed.values), national_id,  # type: ignore[attr-defined]
                                     hospital))
         if not self.commit:
             self.seen_keys.update(batch_keys)
+            new, found = by_identity.maps[:2]  # type: ignore[attr-defined]
+            self.seen_identity.update(found)
             self.seen_identity.update({k: v.number if isinstance(v, Parsed) else v
-                                       for k, v in by_identity.items()})
-            self.seen_ipp.update(by_ipp)
+                                       for k, v in new.items()})
+            self.seen_ipp.update(by_ipp.maps[1])  # type: ignore[attr-defined]
+            self.seen_ipp.update(by_ipp.maps[0])  # type: ignore[attr-defined]
         return plan
 
     def _count(self, parsed: Parsed, outcome: str) -> None:
