@@ -15,16 +15,14 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections import ChainMap, Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
-from django.db.models.fields import AutoFieldMixin
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from bamara.audit.models import Action, AuditEvent
@@ -39,7 +37,7 @@ from bamara.records.models import (
     PatientName,
     Source,
 )
-from bamara.records.search import name_rows
+from bamara.records.search import NAME_FIELDS, name_keys
 
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
@@ -57,6 +55,7 @@ from .transform import (
     Parsed,
     Transformer,
 )
+from .writer import Table
 
 BATCH = 1000
 
@@ -65,7 +64,7 @@ class ImportFailure(RuntimeError):
     """The import cannot start (terminology missing, wrong run...)."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per row of a dry run: a million of them
 class RowResult:
     number: int
     key: str
@@ -116,6 +115,8 @@ class Importer:
         self.seen_ipp: dict[tuple[int, str], str] = {}
         self.seen_hospitals: dict[str, set[int]] = {}
         self.traits: list[tuple] = []  # dry run: (row number, traits columns, idmr, hospital)
+        self._layout: dict[str, Table] | None = None
+        self._prefix = run.source_prefix
 
     # ------------------------------------------------------------------ driving
 
@@ -154,7 +155,7 @@ class Importer:
     def _batch(self, batch: list[Parsed]) -> None:
         plan = self._plan(batch)
         if self.commit:
-            with transaction.atomic(), _wide_inserts():
+            with transaction.atomic():
                 self._write(plan)
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
@@ -189,26 +190,31 @@ class Importer:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.national_id = ""  # type: ignore[attr-defined]
             if not parsed.rejected:
-                parsed.national_id = _national_id(parsed)  # type: ignore[attr-defined]
+                # The patient's column values, once per row (identifier, traits, write).
+                parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
+                parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
         keys = [self._key(p) for p in batch if not p.rejected]
-        records = {r.key: r for r in ImportedRecord.objects.filter(key__in=keys)}
+        records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
         ids = {p.national_id for p in batch if not p.rejected and p.national_id}  # type: ignore[attr-defined]
         ipps = {p.patient.get("ipp") for p in batch if not p.rejected and p.patient.get("ipp")}
         # Every hospital's patients with these identifiers: the same hospital federates, another
         # hospital keeps its own record with the same identifier (reported).
         by_identity: dict[tuple[int, str], Any] = {
-            (h, n): pk for pk, h, n in Patient.objects.filter(national_id__in=ids).order_by("-pk")
+            (h, n): pk for pk, h, n in _among(Patient.objects.all(), "national_id", ids).order_by("-pk")
             .values_list("pk", "hospital_id", "national_id")} if ids else {}
         hospitals_of = self.seen_hospitals if not self.commit else {}
         for h, n in list(by_identity):
             hospitals_of.setdefault(n, set()).add(h)
         by_ipp: dict[tuple[int, str], str] = {
-            (h, i): n for h, i, n in Patient.objects.filter(hospital_id__in=hospitals, ipp__in=ipps)
+            (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
             .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
         if not self.commit:
-            by_identity = self.seen_identity | by_identity
-            by_ipp = self.seen_ipp | by_ipp
+            # This batch's rows, then the database, then the earlier batches: looked up in
+            # turn (copying the earlier batches' rows into each batch's dict made a dry run
+            # quadratic in the file's size).
+            by_identity = ChainMap({}, by_identity, self.seen_identity)
+            by_ipp = ChainMap({}, by_ipp, self.seen_ipp)
         batch_keys: dict[str, str] = {}
         plan = []
         for parsed in batch:
@@ -268,14 +274,17 @@ class Importer:
                     hospitals_of.setdefault(national_id, set()).add(hospital)
             if ipp:
                 by_ipp[(hospital, ipp)] = national_id
-            if not self.commit:
-                self.traits.append((parsed.number, _trait_values(parsed.patient), national_id,
+            if not self.commit and self.duplicates:
+                self.traits.append((parsed.number, _trait_values(parsed.values), national_id,  # type: ignore[attr-defined]
                                     hospital))
         if not self.commit:
             self.seen_keys.update(batch_keys)
+            new, found = by_identity.maps[:2]  # type: ignore[attr-defined]
+            self.seen_identity.update(found)
             self.seen_identity.update({k: v.number if isinstance(v, Parsed) else v
-                                       for k, v in by_identity.items()})
-            self.seen_ipp.update(by_ipp)
+                                       for k, v in new.items()})
+            self.seen_ipp.update(by_ipp.maps[1])  # type: ignore[attr-defined]
+            self.seen_ipp.update(by_ipp.maps[0])  # type: ignore[attr-defined]
         return plan
 
     def _count(self, parsed: Parsed, outcome: str) -> None:
@@ -288,122 +297,118 @@ class Importer:
 
     # ------------------------------------------------------------------ writing
 
+    def _tables(self) -> dict[str, Table]:
+        """Layouts of the tables written, made once per run (see writer.py)."""
+        if self._layout is None:
+            self._layout = {name: Table(model, columns) for name, (model, columns) in _LAYOUT.items()}
+        return self._layout
+
     def _write(self, plan: list[tuple[Parsed, str, Any, Any]]) -> None:
         run = self.run
-        new_patients: list[tuple[Parsed, Patient]] = []
-        for parsed, outcome, _target, _record in plan:
-            if outcome == Outcome.CREATED:
-                patient = Patient(**_patient_values(parsed), hospital_id=parsed.site.hospital_id,  # type: ignore[attr-defined]
-                                  national_id=parsed.national_id,  # type: ignore[attr-defined]
-                                  source=Source.IMPORT, source_ref=self._ref(parsed),
-                                  capture_mode=CaptureMode.MIGRATION,
-                                  record_created_on=dt.date.today())
-                new_patients.append((parsed, patient))
-        _insert(Patient, [p for _, p in new_patients], returning=True)
-        created = {parsed.number: patient for parsed, patient in new_patients}
+        tables = self._tables()
+        stamp = timezone.now()  # auto_now / auto_now_add of every row of the batch
+        today = dt.date.today()
+        patient = tables["patient"].defaults
+        new_patients = [parsed for parsed, outcome, _, _ in plan if outcome == Outcome.CREATED]
+        patient_rows = []
+        for parsed in new_patients:
+            values = patient | parsed.values  # type: ignore[attr-defined]
+            patient_rows.append((*(values[c] for c in _PATIENT_SET),
+                                 parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
+                                 Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
+        ids = tables["patient"].write(patient_rows, stamp, returning=True)
+        created = {parsed.number: pk for parsed, pk in zip(new_patients, ids, strict=True)}
 
         # Which patient each accepted row writes to.
         patient_of: dict[int, int] = {}
         for parsed, outcome, target, record in plan:
             if outcome == Outcome.CREATED:
-                patient_of[parsed.number] = created[parsed.number].pk
+                patient_of[parsed.number] = created[parsed.number]
             elif outcome == Outcome.FEDERATED:
                 # A patient created earlier in this batch, or one already in the database.
-                patient_of[parsed.number] = (created[target.number].pk if isinstance(target, Parsed)
+                patient_of[parsed.number] = (created[target.number] if isinstance(target, Parsed)
                                              else target)
             elif outcome in (Outcome.UPDATED, Outcome.UNCHANGED) and record is not None:
                 patient_of[parsed.number] = record.patient_id
 
         writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
         pairs = {(patient_of[p.number], p.site.id) for p, _ in writing}  # type: ignore[attr-defined]
-        existing = set(CareEpisode.objects.filter(
-            patient_id__in={pk for pk, _ in pairs}).values_list("patient_id", "site_id"))
+        existing = set(_among(CareEpisode.objects.all(), "patient_id", {pk for pk, _ in pairs})
+                       .values_list("patient_id", "site_id"))
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
+        user_email = run.user.email if run.user else ""
         for parsed, outcome in writing:
             pk, site = patient_of[parsed.number], parsed.site.id  # type: ignore[attr-defined]
             if (pk, site) not in existing:
                 existing.add((pk, site))
                 episodes.append(self._episode(parsed, pk))
                 new_sites.setdefault(pk, []).append(site)
-            audit.append(AuditEvent(
-                user_id=run.user_id, user_email=run.user.email if run.user else "",
-                action=Action.IMPORT, patient_id=pk, object_type=Patient._meta.label,
-                object_id=str(pk), detail=f"import {run.pk} ligne {parsed.number} ({outcome})",
-                channel="import"))
+            audit.append((run.user_id, user_email, Action.IMPORT, pk, Patient._meta.label, str(pk),
+                          f"import {run.pk} ligne {parsed.number} ({outcome})", "import"))
         # Name search keys per site, as the post_save signals would have written them.
-        people = {p.pk: p for p in Patient.objects.filter(pk__in=new_sites)} if new_sites else {}
+        people = {pk: names for pk, *names in _among(Patient.objects.all(), "id", new_sites)
+                  .values_list("pk", *NAME_FIELDS)} if new_sites else {}
         for pk, sites in new_sites.items():
-            names += name_rows(people[pk], sites)
-        _insert(CareEpisode, episodes)
-        _insert(PatientName, names)
+            names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
+                      for site in sites]
+        tables["episode"].write(episodes, stamp)
+        tables["name"].write(names, stamp)
 
         diagnoses, activities, records, rows = [], [], [], []
-        written: dict[int, tuple[list[Diagnosis], list[Activity]]] = {}
+        written: dict[int, tuple[int, int]] = {}  # row number: its diagnoses and activities
         for parsed, outcome, _target, record in plan:
             if outcome == Outcome.UPDATED:
                 self._update(parsed, record)
             if outcome in (Outcome.CREATED, Outcome.FEDERATED, Outcome.UPDATED):
                 pk = patient_of[parsed.number]
-                d = [self._diagnosis(parsed, pk, values) for values in parsed.diagnoses]
-                a = [self._activity(parsed, pk, values) for values in parsed.activities]
-                diagnoses += d
-                activities += a
-                written[parsed.number] = (d, a)
-        _insert(Diagnosis, diagnoses, returning=True)
-        _insert(Activity, activities, returning=True)
+                diagnoses += [self._diagnosis(parsed, pk, values) for values in parsed.diagnoses]
+                activities += [self._activity(parsed, pk, values) for values in parsed.activities]
+                written[parsed.number] = (len(parsed.diagnoses), len(parsed.activities))
+        diagnosis_ids = iter(tables["diagnosis"].write(diagnoses, stamp, returning=True))
+        activity_ids = iter(tables["activity"].write(activities, stamp, returning=True))
         for parsed, outcome, _target, record in plan:
             key = self._key(parsed)
             if parsed.number in written:
                 d, a = written[parsed.number]
-                objects = {"diagnoses": [x.pk for x in d], "activities": [x.pk for x in a]}
+                objects = {"diagnoses": [next(diagnosis_ids) for _ in range(d)],
+                           "activities": [next(activity_ids) for _ in range(a)]}
                 if outcome == Outcome.UPDATED:
                     record.content_hash, record.run, record.row_number = \
                         parsed.content_hash, run, parsed.number
                     record.objects_written = objects
                     record.save()
                 else:
-                    records.append(ImportedRecord(
-                        key=key, patient_id=patient_of[parsed.number], site=parsed.site,  # type: ignore[attr-defined]
-                        content_hash=parsed.content_hash, run=run, row_number=parsed.number,
-                        objects_written=objects))
-            rows.append(ImportRow(
-                run=run, number=parsed.number, record_key=key if outcome != Outcome.REJECTED else "",
-                content_hash=parsed.content_hash, outcome=outcome,
-                patient_id=patient_of.get(parsed.number),
-                messages=[m.as_list() for m in parsed.messages]))
-        _insert(ImportedRecord, records)
-        _insert(ImportRow, rows)
-        _insert(AuditEvent, audit)
+                    records.append((key, patient_of[parsed.number], parsed.site.id,  # type: ignore[attr-defined]
+                                    parsed.content_hash, run.pk, parsed.number, objects))
+            rows.append((run.pk, parsed.number, key if outcome != Outcome.REJECTED else "",
+                         parsed.content_hash, outcome, patient_of.get(parsed.number),
+                         [m.as_list() for m in parsed.messages]))
+        tables["record"].write(records, stamp)
+        tables["row"].write(rows, stamp)
+        tables["audit"].write(audit, stamp)
 
     def _ref(self, parsed: Parsed) -> str:
-        return f"{self.run.source_prefix}#{parsed.number}"
+        return f"{self._prefix}#{parsed.number}"
 
-    def _episode(self, parsed: Parsed, pk: int) -> CareEpisode:
+    def _episode(self, parsed: Parsed, pk: int) -> tuple:
         values = parsed.episode
-        episode = CareEpisode(patient_id=pk, site=parsed.site, source=Source.IMPORT,  # type: ignore[attr-defined]
-                              source_ref=self._ref(parsed),
-                              referent_name=values.get("referent_name", ""))
-        episode.inclusion_date_partial = values.get("inclusion_date")
-        if "encounter_type" in values:
-            episode.encounter_type_code, episode.encounter_type_system = values["encounter_type"]
-        return episode
+        inclusion = values.get("inclusion_date")
+        code, system = values.get("encounter_type", ("", ""))
+        return (pk, parsed.site.id, Source.IMPORT, self._ref(parsed),  # type: ignore[attr-defined]
+                values.get("referent_name", ""), inclusion.earliest if inclusion else None,
+                inclusion.precision if inclusion else "", code, system)
 
-    def _diagnosis(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> Diagnosis:
-        diagnosis = Diagnosis(patient_id=pk, source=Source.IMPORT, source_ref=self._ref(parsed),
-                              comment=values.get("comment", ""))
-        diagnosis.disease_code, diagnosis.disease_system = values["disease"]
-        diagnosis.status_code, diagnosis.status_system = values["status"]
-        diagnosis.date_partial = values.get("date")
-        return diagnosis
+    def _diagnosis(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> tuple:
+        date = values.get("date")
+        return (pk, Source.IMPORT, self._ref(parsed), values.get("comment", ""),
+                *values["disease"], *values["status"], date.earliest if date else None,
+                date.precision if date else "")
 
-    def _activity(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> Activity:
-        activity = Activity(patient_id=pk, site=parsed.site, date=values["date"],  # type: ignore[attr-defined]
-                            source=Source.IMPORT, source_ref=self._ref(parsed),
-                            context_detail=values.get("context_detail", ""),
-                            performer_name=values.get("performer_name", ""))
-        activity.context_code, activity.context_system = values["context"]
-        return activity
+    def _activity(self, parsed: Parsed, pk: int, values: dict[str, Any]) -> tuple:
+        return (pk, parsed.site.id, values["date"], Source.IMPORT, self._ref(parsed),  # type: ignore[attr-defined]
+                values.get("context_detail", ""), values.get("performer_name", ""),
+                *values["context"])
 
     def _update(self, parsed: Parsed, record: ImportedRecord) -> None:
         """A changed source record: its patient's mapped fields, and the diagnoses and activities
@@ -467,69 +472,42 @@ class Importer:
 _PATIENT_COLUMNS = ("ipp", "ins", "birth_name", "birth_given_names", "first_birth_given_name",
                     "used_name", "used_given_name", "birth_commune", "postal_code",
                     "residence_commune", "deceased", "opposition")
+# What each table's bulk rows set (writer.Table), in the order the _write tuples give them.
+_PATIENT_SET = (*_PATIENT_COLUMNS, "sex_code", "sex_system", "birth_date", "birth_date_precision",
+                "death_date", "death_date_precision")
+_LAYOUT: dict[str, tuple[type[Model], tuple[str, ...]]] = {
+    "patient": (Patient, (*_PATIENT_SET, "hospital_id", "national_id", "source", "source_ref",
+                          "capture_mode", "record_created_on")),
+    "episode": (CareEpisode, ("patient_id", "site_id", "source", "source_ref", "referent_name",
+                              "inclusion_date", "inclusion_date_precision", "encounter_type_code",
+                              "encounter_type_system")),
+    "name": (PatientName, ("patient_id", "site_id", "kind", "key", "phonetic")),
+    "diagnosis": (Diagnosis, ("patient_id", "source", "source_ref", "comment", "disease_code",
+                              "disease_system", "status_code", "status_system", "date",
+                              "date_precision")),
+    "activity": (Activity, ("patient_id", "site_id", "date", "source", "source_ref",
+                            "context_detail", "performer_name", "context_code", "context_system")),
+    "record": (ImportedRecord, ("key", "patient_id", "site_id", "content_hash", "run_id",
+                                "row_number", "objects_written")),
+    "row": (ImportRow, ("run_id", "number", "record_key", "content_hash", "outcome",
+                        "patient_id", "messages")),
+    "audit": (AuditEvent, ("user_id", "user_email", "action", "patient_id", "object_type",
+                           "object_id", "detail", "channel")),
+}
 _TRAIT_COLUMNS = ("birth_name", "first_birth_given_name", "birth_given_names", "birth_date",
                   "birth_date_precision", "sex_code", "birth_commune", "used_name")
 
 
-def _insert(model: type[Model], objects: list[Model], *, returning: bool = False) -> None:
-    """Insert rows with the values ``bulk_create`` would send (``pre_save``, ``get_db_prep_save``:
-    same defaults, auto_now, JSON encoding) without its compiler, which builds the SQL per row
-    and per field and was most of the commit time. ``returning``: set each object's primary key
-    from ``RETURNING``, in insertion order as ``bulk_create`` itself relies on."""
-    if not objects:
-        return
-    if returning and not connection.features.can_return_rows_from_bulk_insert:
-        model._default_manager.bulk_create(objects)
-        return
-    fields = [f for f in model._meta.concrete_fields
-              if not f.generated and not isinstance(f, AutoFieldMixin)]
-    quote = connection.ops.quote_name
-    head = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
-            " VALUES ")
-    row = f"({', '.join(['%s'] * len(fields))})"
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-            for obj in objects]
-    with connection.cursor() as cursor:
-        if not returning:
-            cursor.executemany(head + row, rows)
-            return
-        pk = model._meta.pk
-        size = max(1, min(len(objects), _MAX_PARAMS // len(fields)))
-        for start in range(0, len(objects), size):
-            chunk = rows[start:start + size]
-            cursor.execute(f"{head}{', '.join([row] * len(chunk))} RETURNING {quote(pk.column)}",
-                           [value for values in chunk for value in values])
-            for obj, (value,) in zip(objects[start:start + size], cursor.fetchall(), strict=True):
-                obj.pk = value
-                obj._state.adding = False
-                obj._state.db = connection.alias
-
-
-_MAX_PARAMS = 32_000  # below SQLite's 32,766 (since 3.32) and PostgreSQL's 65,535
-
-
-@contextmanager
-def _wide_inserts() -> Iterator[None]:
-    """On SQLite, Django assumes the old limit of 999 parameters per statement, so a batch of
-    patients (~60 columns) took one INSERT per 16 rows; use the library's real limit instead
-    (32,766 since SQLite 3.32): same rows, ~30 times fewer statements."""
-    features = connection.features
-    if connection.vendor != "sqlite":
-        yield
-        return
-    import sqlite3
-
-    connection.ensure_connection()
-    try:
-        limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    except AttributeError:  # Python < 3.11
-        limit = features.max_query_params
-    default = features.max_query_params
-    features.max_query_params = max(default, limit)
-    try:
-        yield
-    finally:
-        features.max_query_params = default
+def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:
+    """``filter(<name>__in=values)``; on PostgreSQL with the values as one array parameter
+    (``= ANY(%s)``): a batch's thousands of placeholders were parsed again by psycopg for
+    every query."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{name}__in": values})
+    meta = queryset.model._meta
+    column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.get_field(name).column)}"
+    return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
 
 
 def _patient_values(parsed: Parsed) -> dict[str, Any]:
@@ -543,9 +521,9 @@ def _patient_values(parsed: Parsed) -> dict[str, Any]:
     return values
 
 
-def _national_id(parsed: Parsed) -> str:
-    """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance."""
-    values = _patient_values(parsed)
+def _national_id(values: dict[str, Any]) -> str:
+    """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
+    ``values``: ``_patient_values`` of the row."""
     traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
                                   for c in idmr.PERSON_COLUMNS))
     try:
@@ -554,8 +532,7 @@ def _national_id(parsed: Parsed) -> str:
         return ""
 
 
-def _trait_values(patient: dict[str, Any]) -> dict[str, Any]:
-    values = _patient_values(Parsed(0, "", patient=patient))
+def _trait_values(values: dict[str, Any]) -> dict[str, Any]:
     return {name: values.get(name, "" if name != "birth_date" else None) for name in _TRAIT_COLUMNS}
 
 

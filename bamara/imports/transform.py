@@ -103,8 +103,55 @@ class Orphanet:
 _ORPHA = re.compile(r"^\s*(?:orpha(?:code)?\s*[:_ -]?\s*)?(\d{1,7})\s*$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _MONTH = re.compile(r"^(\d{1,2})/(\d{4})$|^(\d{4})-(\d{1,2})$")
+# strptime's own patterns for the directives of a date format (_strptime.TimeRE), so that a
+# format made of these and literal text is read by one regex with the same result.
+_DIRECTIVES = {"d": r"(?P<d>3[01]|[12]\d|0[1-9]|[1-9]| [1-9])", "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+               "Y": r"(?P<Y>\d\d\d\d)"}
+
+
+def _date_reader(fmt: str):
+    """A function text -> date or None, equal to strptime(text, fmt).date() (None where
+    strptime raises); strptime itself when the format has other directives."""
+    parts = re.split(r"%(.)", fmt)
+    if all(d in _DIRECTIVES for d in parts[1::2]) and "%%" not in fmt:
+        pattern = re.compile("".join(re.escape(p) if i % 2 == 0 else _DIRECTIVES[p]
+                                     for i, p in enumerate(parts)), re.IGNORECASE)
+
+        def read(text: str) -> dt.date | None:
+            match = pattern.fullmatch(text)
+            if match is None:
+                return None
+            try:
+                return dt.date(int(match["Y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                return None
+        return read
+
+    def read_strptime(text: str) -> dt.date | None:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            return None
+    return read_strptime
+
+
 _TRUE = {"oui", "o", "1", "vrai", "true", "yes", "y", "x"}
 _FALSE = {"non", "n", "0", "faux", "false", "no"}
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One mapped column, resolved once per run (not per row): its target, the item named in
+    messages (with the repetition's suffix) and what an empty cell means."""
+
+    name: str
+    target: Target
+    item: str
+    column: Column
+    missing: tuple[str, str, str] | None  # (level, code, text) when the cell is empty
+
+
+_MEMO_LIMIT = 200_000
 
 
 class Transformer:
@@ -116,10 +163,40 @@ class Transformer:
         # Day and month swapped: the same formats with %d and %m exchanged.
         self.swapped_formats = [f.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
                                 for f in self.formats]
+        # strptime was the costliest step of a dry run: one regex per format instead.
+        self._readers = [_date_reader(f) for f in self.formats]
+        self._swapped_readers = [_date_reader(f) for f in self.swapped_formats]
         self.columns = mapping.columns()
         self._codes: dict[str, dict[str, str]] = {}
         self._levels: dict[str, RequirementLevel] = {}
         self._dates: dict[tuple[str, bool], tuple[Any, bool]] = {}
+        # The fields of every group and repetition, resolved once: building them per row (with
+        # pydantic models) was half the cost of a dry run.
+        self._groups = [(group, self._fields(group, fields, ""))
+                        for group, fields in mapping.groups().items()]
+        self._repeated = [
+            (group, [self._fields(group, {name: Column(column=c.column.replace("{n}", str(n)),
+                                                        codes=c.codes)
+                                          for name, c in repeated.fields.items()}, f"[{n}]")
+                     for n in range(1, repeated.repeat + 1)])
+            for group, repeated in mapping.repeated().items()]
+        # Non-text cells repeat across rows (codes, dates): their value and messages are
+        # computed once per (field, cell).
+        self._memo: dict[tuple[int, str], tuple[Any, list[Message]]] = {}
+        self._scratch = Parsed(0, "")
+
+    def _fields(self, group: str, fields: dict[str, Column], suffix: str) -> list[_Field]:
+        result = []
+        for name, column in fields.items():
+            target = TARGETS[group][name]
+            missing = None
+            if target.required:
+                missing = (ERROR, MISSING, f"élément obligatoire vide (colonne {column.column})")
+            elif self._level(target) in (RequirementLevel.MANDATORY, RequirementLevel.RECOMMENDED):
+                missing = (WARNING, RECOMMENDED_MISSING,
+                           f"élément attendu par le SDM-MR vide (colonne {column.column})")
+            result.append(_Field(name, target, target.item + suffix, column, missing))
+        return result
 
     def content_hash(self, row: dict[str, str]) -> str:
         text = "\x1f".join(row.get(c, "") for c in self.columns)
@@ -134,18 +211,17 @@ class Transformer:
             parsed.error("identifiant_source", NO_SOURCE_ID,
                          f"identifiant de l'enregistrement source vide (colonne "
                          f"{spec.source_id.column})")
-        for group, fields in self.mapping.groups().items():
+        for group, fields in self._groups:
             target = parsed.patient if group == "patient" else parsed.episode
-            self._group(parsed, row, group, fields, target, "")
-        for group, repeated in self.mapping.repeated().items():
-            for n in range(1, repeated.repeat + 1):
-                columns = {name: Column(column=c.column.replace("{n}", str(n)), codes=c.codes)
-                           for name, c in repeated.fields.items()}
-                if not any(row.get(c.column, "").strip() for c in columns.values()):
+            self._group(parsed, row, fields, target)
+        for group, repetitions in self._repeated:
+            into = parsed.diagnoses if group == "diagnoses" else parsed.activities
+            for fields in repetitions:
+                if not any(row.get(f.column.column, "").strip() for f in fields):
                     continue  # an empty repetition: nothing to write
                 values: dict[str, Any] = {}
-                self._group(parsed, row, group, columns, values, f"[{n}]")
-                (parsed.diagnoses if group == "diagnoses" else parsed.activities).append(values)
+                self._group(parsed, row, fields, values)
+                into.append(values)
         birth = parsed.patient.get("birth_date")
         if birth is not None and birth.earliest > self.today:
             parsed.error("date_naissance", FUTURE_DATE, f"date de naissance future : {birth}")
@@ -158,22 +234,32 @@ class Transformer:
             self._levels[target.item] = requirement(target)
         return self._levels[target.item]
 
-    def _group(self, parsed: Parsed, row: dict[str, str], group: str, fields: dict[str, Column],
-               values: dict[str, Any], suffix: str) -> None:
-        for name, column in fields.items():
-            target = TARGETS[group][name]
-            item = target.item + suffix
-            raw = row.get(column.column, "").strip()
+    def _group(self, parsed: Parsed, row: dict[str, str], fields: list[_Field],
+               values: dict[str, Any]) -> None:
+        messages = parsed.messages
+        for f in fields:
+            raw = row.get(f.column.column, "").strip()
             if not raw:
-                if target.required:
-                    parsed.error(item, MISSING, f"élément obligatoire vide (colonne {column.column})")
-                elif self._level(target) in (RequirementLevel.MANDATORY, RequirementLevel.RECOMMENDED):
-                    parsed.warn(item, RECOMMENDED_MISSING,
-                                f"élément attendu par le SDM-MR vide (colonne {column.column})")
+                if f.missing is not None:
+                    messages.append(Message(f.item, *f.missing))
                 continue
-            value = self._value(parsed, item, target, column, raw)
+            if f.target.kind == "text":
+                value = self._value(parsed, f.item, f.target, f.column, raw)
+            else:
+                key = (id(f), raw)
+                memo = self._memo.get(key)
+                if memo is None:
+                    if len(self._memo) > _MEMO_LIMIT:
+                        self._memo.clear()
+                    scratch = self._scratch
+                    scratch.messages = []
+                    memo = self._memo[key] = (
+                        self._value(scratch, f.item, f.target, f.column, raw), scratch.messages)
+                value, found = memo
+                if found:
+                    messages.extend(found)
             if value is not None:
-                values[name] = value
+                values[f.name] = value
 
     def _value(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:
         kind = target.kind
@@ -213,12 +299,10 @@ class Transformer:
 
     def _read_date(self, text: str, partial: bool) -> tuple[Any, bool]:
         """(date or partial date or None if unreadable, read with day and month swapped)."""
-        for fmt in self.formats:
-            try:
-                day = dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-            return (PartialDate.from_date(day) if partial else day), False
+        for read in self._readers:
+            day = read(text)
+            if day is not None:
+                return (PartialDate.from_date(day) if partial else day), False
         if partial and (year := _YEAR.match(text)):
             return PartialDate(int(year.group(1))), False
         if partial and (month := _MONTH.match(text)):
@@ -227,12 +311,10 @@ class Transformer:
                 return PartialDate(int(y), int(m)), False
             except ValueError:
                 pass
-        for fmt in self.swapped_formats:
-            try:
-                day = dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-            return (PartialDate.from_date(day) if partial else day), True
+        for read in self._swapped_readers:
+            day = read(text)
+            if day is not None:
+                return (PartialDate.from_date(day) if partial else day), True
         return None, False
 
     def _code(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:

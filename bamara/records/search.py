@@ -190,18 +190,22 @@ def index_patient(patient: Patient) -> None:
     PatientName.objects.bulk_create(name_rows(patient, sites))
 
 
-def name_rows(patient: Patient, site_ids: list[int]) -> list[PatientName]:
-    values = [
-        (NameKind.BIRTH, patient.birth_name),
-        (NameKind.USED, patient.used_name),
-        (NameKind.GIVEN, patient.first_birth_given_name),
-        (NameKind.USED_GIVEN, patient.used_given_name),
-    ]
-    rows = []
-    for kind, value in values:
+NAME_FIELDS = ("birth_name", "used_name", "first_birth_given_name", "used_given_name")
+_NAME_KINDS = (NameKind.BIRTH, NameKind.USED, NameKind.GIVEN, NameKind.USED_GIVEN)
+
+
+def name_keys(names: Iterable[str | None]) -> list[tuple[str, str, str]]:
+    """(kind, key, phonetic key) of a patient's names, given in the order of ``NAME_FIELDS``:
+    what ``name_rows`` writes per site, for bulk writers that build rows without models."""
+    found = []
+    for kind, value in zip(_NAME_KINDS, names, strict=True):
         key = name_key(value or "")
         if key:
-            sound = phonetic_key(value)[:32]
-            rows.extend(PatientName(patient_id=patient.pk, site_id=site, kind=kind, key=key[:100],
-                                    phonetic=sound) for site in site_ids)
-    return rows
+            found.append((kind, key[:100], phonetic_key(value)[:32]))
+    return found
+
+
+def name_rows(patient: Patient, site_ids: list[int]) -> list[PatientName]:
+    return [PatientName(patient_id=patient.pk, site_id=site, kind=kind, key=key, phonetic=sound)
+            for kind, key, sound in name_keys(getattr(patient, f) for f in NAME_FIELDS)
+            for site in site_ids]

@@ -88,6 +88,13 @@ def dump(db: Path) -> dict[str, list[tuple]]:
     return result
 
 
+def finished(db: Path) -> bool:
+    connection = sqlite3.connect(db)
+    last = connection.execute("SELECT status FROM imports_importrun ORDER BY id DESC LIMIT 1").fetchone()
+    connection.close()
+    return last is not None and last[0] == "termine"
+
+
 def check(template: Path, tmp_path: Path, patients: int, kills: int) -> None:
     export = tmp_path / "cemara.csv"
     active, inactive = codes()
@@ -109,8 +116,10 @@ def check(template: Path, tmp_path: Path, patients: int, kills: int) -> None:
         process = bamara(killed, *args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.3, max(0.6, duration * 0.6)))
         process.send_signal(signal.SIGKILL)
-        if process.wait() == 0:
-            completed = True  # it finished before the kill: a new run would be a re-import
+        if process.wait() == 0 or finished(killed):
+            # It finished before the kill (or was killed while exiting, after its run was
+            # marked done): a new run would be a re-import.
+            completed = True
             break
     if not completed:
         finish(bamara(killed, *args))  # resume to the end

@@ -59,3 +59,27 @@ def test_it_rejects_missing_mandatory_items_unknown_codes_and_future_dates(orpha
 def test_it_hashes_the_mapped_content_only(orphanet_codes):
     assert transform(orphanet_codes).content_hash == transform(orphanet_codes, AUTRE="x").content_hash
     assert transform(orphanet_codes).content_hash != transform(orphanet_codes, PRENOM="Zoé").content_hash
+
+
+def test_its_date_readers_agree_with_strptime():
+    """The regex readers that replace strptime (for speed) read exactly what strptime reads."""
+    import random
+
+    from bamara.imports.transform import _date_reader
+
+    rng = random.Random(1)
+    samples = ["12/03/2015", "1/2/2015", "31/02/2015", "00/01/2015", "2015-3-1", " 1/02/2015",
+               "01/13/2015", "29/02/2016", "29/02/2015", "1/1/15", "01/01/20151", "3/25/2015",
+               "١٢/٠٣/٢٠١٥", "2015-1-1x", "12.03.2015", "010/03/2015", ""]
+    for _ in range(3000):
+        parts = [str(rng.randint(0, 40)).zfill(rng.choice([1, 2])),
+                 str(rng.randint(0, 14)).zfill(rng.choice([1, 2])), str(rng.randint(1890, 2030))]
+        samples.append(rng.choice("/-.").join(parts if rng.random() < 0.5 else parts[::-1]))
+    for fmt in ["%d/%m/%Y", "%Y-%m-%d", "%m/%d/%Y", "%Y-%d-%m", "%d.%m.%Y", "%d %b %Y"]:
+        read = _date_reader(fmt)
+        for text in samples:
+            try:
+                expected = dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                expected = None
+            assert read(text) == expected, (fmt, text)
