@@ -258,7 +258,9 @@ class Importer:
             if target is not None:
                 parsed.messages.append(Message(
                     "identite", INFO, FEDERATED, "même identité qu'un patient de l'établissement : "
-                    "rattaché à son dossier", str(target)))
+                    "rattaché à son dossier",
+                    # Which record: a row of this file, or a stored record (never its identity).
+                    f"ligne {target.number}" if isinstance(target, Parsed) else f"dossier {target}"))
                 plan.append((parsed, Outcome.FEDERATED, target, None))
                 self._count(parsed, Outcome.FEDERATED)
             else:

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
 from bamara.imports import fakes, service
-from bamara.imports.models import ImportedRecord, Outcome
+from bamara.imports.models import ImportedRecord, ImportRow, Outcome
 from bamara.imports.readers import ReadError
 from bamara.records.models import CareEpisode, Diagnosis, Patient, PatientName
 from bamara.records.search import name_rows
@@ -77,6 +77,9 @@ def test_it_federates_the_same_person_at_two_sites_of_one_hospital(world, orphan
     assert set(CareEpisode.objects.filter(patient=necker).values_list("site__code", flat=True)) == \
         {"S9001", "S9002"}
     assert PatientName.objects.filter(patient=necker, site=world.sibling).exists()
+    federated = ImportRow.objects.get(outcome=Outcome.FEDERATED)
+    message = next(m for m in federated.messages if m[2] == "doublon_federe")  # item, level, code, text, value
+    assert message[4] == "ligne 2"  # the row it joins, not that row's identity
 
 
 def test_it_keeps_a_referent_to_their_own_sites(world, orphanet_codes, tmp_path):
