@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 
 from django import forms
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -261,7 +261,9 @@ class ListFilterForm(forms.Form):
         sorted. The planner cannot know that a code frequent nationally is rare at this site,
         and would otherwise walk the site's whole index probing each patient's diagnoses."""
         entries = self.entries()
-        if count is not None and count <= FEW:
+        if count == 0:
+            entries = entries.none()
+        elif count is not None and count <= FEW:
             entries = Entry.objects.filter(pk__in=list(entries.values_list("pk", flat=True)))
         ids = entries.order_by(*self.sort()).values_list("patient_id", flat=True)
         if len(self.selected_sites()) > 1:
@@ -377,6 +379,9 @@ def code_set(kind: str, code: object, codes: Iterable[object]) -> list[str] | Qu
         with transaction.atomic():
             CodeSet.objects.bulk_create([CodeSet(key=key, code=value) for value in values],
                                         ignore_conflicts=True, batch_size=2000)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # sizes the set for the planner (else a guess of ~7 rows)
+                cursor.execute("ANALYZE lists_codeset")
     return CodeSet.objects.filter(key=key).values("code")
 
 
