@@ -31,6 +31,8 @@ import time
 import uuid
 from pathlib import Path
 
+from backend_cpu import server_cpu  # bench/, the script's own folder (sys.path[0])
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 BENCH_ROOT = "1.2.250.1.213.1.1.1.30.777"
 
@@ -99,20 +101,6 @@ def distinct(template: bytes, number: int, version: int = 1) -> bytes:
         if len(value) == 36 and value.count("-") == 4:  # a UUID: made unique to the record
             identifier.set("root", str(uuid.uuid5(uuid.UUID(value), str(number))).upper())
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def server_cpu(connection) -> float | None:
-    """CPU seconds used so far by the PostgreSQL backend of this connection (local server)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, barrier) -> None:

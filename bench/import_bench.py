@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from backend_cpu import server_cpu  # bench/, the script's own folder (sys.path[0])
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -35,19 +37,9 @@ fakes.generate(sys.argv[1], int(sys.argv[2]), sites=SITES, active_codes=active,
 
 
 def _backend_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend (from /proc: same machine only)."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return server_cpu(connection)
 
 
 def _recreate(url: str) -> None:
