@@ -2,6 +2,7 @@ import pytest
 
 from bamara.audit.models import AuditEvent
 from bamara.records.models import CareEpisode, Patient
+from tests.html import content_without_tokens
 
 IDENTITY = {"birth_name": "Lefebvre", "first_birth_given_name": "Léa", "sex": "F",
             "birth_date": "12/03/2015", "birth_given_names": "", "used_name": "", "ipp": "", "ins": ""}
@@ -44,7 +45,7 @@ def test_it_attaches_a_patient_of_another_site_of_the_hospital_without_showing_i
     sibling = world.patients["sibling"]
     response = client_saisie.post("/patients/nouveau/", {
         **IDENTITY, "birth_name": "Dupond", "first_birth_given_name": "Paul", "sex": "M"})
-    html = response.content.decode()
+    html = content_without_tokens(response)
     assert f"/patients/{sibling.pk}/rattacher/" in html
     assert "586" not in html  # no diagnosis of the other site
     response = client_saisie.post(f"/patients/{sibling.pk}/rattacher/")
