@@ -102,6 +102,7 @@ def _event(request: HttpRequest, action: str, patient: models.Model | None, deta
 
 
 def _bulk(request: HttpRequest, events: list[AuditEvent], patients: list[models.Model], detail: str) -> None:
+    from bamara.records import inserts  # the rows bulk_create would send, without its compiler
+
     events += [_event(request, Action.VIEW, p, detail) for p in patients]
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    inserts.insert(AuditEvent, events)

@@ -74,10 +74,24 @@ def _value_set_choices(item_id: str) -> list[tuple[str, str]]:
     return [("", _("Tous"))] + [(code.code, code.label_fr) for code in value_set.codes]
 
 
+class SitesField(forms.MultipleChoiceField):
+    """The sites to list, among the user's, cleaned to Site objects. Its choices come from a
+    list read once (a ModelMultipleChoiceField reads its queryset again to render, through a
+    server-side cursor on PostgreSQL)."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def set_sites(self, sites: Iterable[Site]) -> None:
+        self.sites = {str(site.pk): site for site in sites}
+        self.choices = [(key, str(site)) for key, site in self.sites.items()]
+
+    def clean(self, value: object) -> list[Site]:
+        return [self.sites[key] for key in super().clean(value)]
+
+
 class ListFilterForm(forms.Form):
-    sites = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Sites"), queryset=Site.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple,
+    sites = SitesField(
+        label=gettext_lazy("Sites"), required=False,
         help_text=gettext_lazy("Par défaut, le site sur lequel vous travaillez."),
     )
     orpha = forms.CharField(
@@ -118,15 +132,14 @@ class ListFilterForm(forms.Form):
     tri = forms.ChoiceField(label=gettext_lazy("Trier par"), required=False,
                             choices=list(SORT_LABELS.items()))
 
-    def __init__(self, data: QueryDict | dict | None = None, *, sites: QuerySet[Site],
+    def __init__(self, data: QueryDict | dict | None = None, *, sites: QuerySet[Site] | list[Site],
                  default_site: Site | None = None, **kwargs) -> None:
         super().__init__(data, **kwargs)
-        self.fields["sites"].queryset = sites.order_by("code")
+        self.fields["sites"].set_sites(sorted(sites, key=lambda site: site.code))
         self.default_site = default_site
-        self.fields["statut"].choices = _value_set_choices("statut_diagnostic")
-        self.fields["age_diag"].choices = _value_set_choices("age_diag_clinique")
-        self.fields["sexe"].choices = _value_set_choices("sexe")
-        self.fields["contexte"].choices = _value_set_choices("activite_contexte")
+        for name, item_id in (("statut", "statut_diagnostic"), ("age_diag", "age_diag_clinique"),
+                              ("sexe", "sexe"), ("contexte", "activite_contexte")):
+            self.fields[name].choices = _value_set_choices(item_id)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple):
@@ -191,7 +204,7 @@ class ListFilterForm(forms.Form):
             return chosen
         if self.default_site is not None:
             return [self.default_site]
-        return list(self.fields["sites"].queryset)
+        return list(self.fields["sites"].sites.values())
 
     def sort(self) -> tuple[str, ...]:
         """The order, as columns of lists.Entry."""

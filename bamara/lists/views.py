@@ -51,8 +51,8 @@ def pseudonymised_only(user) -> bool:
 
 
 def _form(request: HttpRequest, data: QueryDict) -> ListFilterForm:
-    sites = access.user_sites(request.user)
-    if not sites.exists():
+    sites = list(access.user_sites(request.user))
+    if not sites:
         raise Http404  # no readable site: no nominative list (national team, account managers...)
     return ListFilterForm(data, sites=sites, default_site=access.current_site(request))
 
@@ -64,57 +64,74 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     rows: list[dict] = []
     error = ""
     if form.is_valid():
-        patients = form.with_completeness(form.patients())
-        if patients is None:
-            error = too_many_for_completeness()
+        paginator = None
+        if form.filters_completeness:
+            patients = form.with_completeness(form.patients())
+            if patients is None:
+                error = too_many_for_completeness()
+            else:
+                paginator = Paginator(patients.order_by(*form.patient_sort()).values_list("pk", flat=True), PAGE_SIZE)
         else:
             # Page through the ids only, read in order from the site's list index
             # (lists.Entry), then load the page's 25 records.
-            if form.filters_completeness:
-                paginator = Paginator(patients.order_by(*form.patient_sort()).values_list("pk", flat=True), PAGE_SIZE)
-            else:
-                count = form.count()  # on the entries, without the patients
-                paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
-                paginator.count = count
+            count = form.count()  # on the entries, without the patients
+            paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
+            paginator.count = count
+        if paginator is not None:
             page = paginator.get_page(request.GET.get("page"))
             ids = list(page.object_list)
-            records = Patient.objects.in_bulk(ids)
-            rows = _rows([records[pk] for pk in ids if pk in records], form.selected_sites())
+            rows = _rows(ids, form.selected_sites())
             trail.record_views(request, [row["patient"] for row in rows], "liste de patients")
     context = {
         "form": form, "page": page, "rows": rows, "error": error,
         "query": querystring(form), "saved": request.user.saved_filters.all(),
         "pseudonymised_only": pseudonymised_only(request.user),
     }
-    template = "lists/_results.html" if getattr(request, "htmx", False) else "lists/patient_list.html"
+    # htmx (the filter form, the pagination) swaps the results only; a history restore (back
+    # button after the htmx cache was evicted) needs the whole page.
+    htmx = getattr(request, "htmx", None)
+    partial = bool(htmx) and not htmx.history_restore_request
+    template = "lists/_results.html" if partial else "lists/patient_list.html"
     return render(request, template, context)
 
 
-def _rows(patients: list[Patient], sites: list) -> list[dict]:
-    """The page's patients with their diagnoses and completeness. For one site, completeness
-    is the one stored on the list entries (computed for those the triggers cleared); for
-    several, it is computed over them together, with the records' children loaded in bulk."""
-    from django.db.models import Prefetch, prefetch_related_objects
+# What a row of the page shows (lists/_results.html); completeness needs the whole record.
+ROW_FIELDS = ("birth_name", "first_birth_given_name", "birth_date", "birth_date_precision", "sex_code",
+              "deceased", "opposition")
+
+
+def _rows(ids: list[int], sites: list) -> list[dict]:
+    """The page's patients, in the order of `ids`, with their diagnoses and completeness. For
+    one site, completeness is the one stored on the list entries (computed for those the
+    triggers cleared); for several, it is computed over them together, with the records'
+    children loaded in bulk."""
+    from django.db.models import prefetch_related_objects
 
     if len(sites) == 1:
-        prefetch_related_objects(patients, Prefetch("diagnoses", Diagnosis.objects.order_by("pk")))
-        stored = entries.fill_completeness(sites[0].pk, [patient.pk for patient in patients])
-        percent = {patient.pk: stored.get(patient.pk) for patient in patients}
+        records = Patient.objects.only(*ROW_FIELDS).in_bulk(ids)
+        patients = [records[pk] for pk in ids if pk in records]
+        percent = entries.fill_completeness(sites[0].pk, [patient.pk for patient in patients])
+        diagnoses: dict[int, list[tuple]] = {}
+        for patient_id, *values in (Diagnosis.objects.filter(patient_id__in=list(records)).order_by("pk")
+                                    .values_list("patient_id", "disease_code", "disease_system",
+                                                 "status_code", "status_system")):
+            diagnoses.setdefault(patient_id, []).append(tuple(values))
     else:
+        records = Patient.objects.in_bulk(ids)
+        patients = [records[pk] for pk in ids if pk in records]
         prefetch_related_objects(patients, *PREFETCH)  # what completeness reads; diagnoses by pk
         percent = {patient.pk: completeness(patient, sites).mandatory_percent for patient in patients}
+        diagnoses = {patient.pk: [(d.disease_code, d.disease_system, d.status_code, d.status_system)
+                                  for d in patient.diagnoses.all()] for patient in patients}
     labels = export.Labels()
-    labels.preload_orpha({d.disease_code for p in patients for d in p.diagnoses.all()
-                          if d.disease_system in (oids.ORPHA, oids.ORPHA_GROUPS)})
-    rows = []
-    for patient in patients:
-        diagnoses = [
-            {"display": _disease(d.disease_code, d.disease_system, labels),
-             "status": labels(d.status_code, d.status_system)}
-            for d in patient.diagnoses.all() if d.disease_code
-        ]
-        rows.append({"patient": patient, "diagnoses": diagnoses, "completeness": percent[patient.pk]})
-    return rows
+    labels.preload_orpha({code for values in diagnoses.values() for code, system, *_rest in values
+                          if system in (oids.ORPHA, oids.ORPHA_GROUPS)})
+    return [
+        {"patient": patient, "completeness": percent.get(patient.pk),
+         "diagnoses": [{"display": _disease(code, system, labels), "status": labels(status, status_system)}
+                       for code, system, status, status_system in diagnoses.get(patient.pk, ()) if code]}
+        for patient in patients
+    ]
 
 
 def _disease(code: str, system: str, labels: export.Labels) -> str:

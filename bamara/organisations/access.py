@@ -121,17 +121,24 @@ def is_member(user: User, site: Site) -> bool:
 SESSION_SITE = "bamara_site_id"
 
 
+_CURRENT = "_bamara_current_site"
+
+
 def current_site(request) -> Site | None:
     """The site the user works for now: chosen in the session, else the first of the user's
-    (a site only read through a grant is never the current site)."""
-    sites = member_sites(request.user)
-    chosen = request.session.get(SESSION_SITE)
-    site = sites.filter(pk=chosen).first() if chosen else None
-    return site or sites.order_by("code").first()
+    (a site only read through a grant is never the current site). Once per request: the
+    page and its navigation both ask."""
+    if _CURRENT not in request.__dict__:
+        sites = member_sites(request.user)
+        chosen = request.session.get(SESSION_SITE)
+        site = sites.filter(pk=chosen).first() if chosen else None
+        request.__dict__[_CURRENT] = site or sites.order_by("code").first()
+    return request.__dict__[_CURRENT]
 
 
 def choose_site(request, site: Site) -> bool:
     if not member_sites(request.user).filter(pk=site.pk).exists():
         return False
     request.session[SESSION_SITE] = site.pk
+    request.__dict__.pop(_CURRENT, None)
     return True

@@ -160,3 +160,17 @@ def test_it_pages_a_few_matches_in_order(saisie, monkeypatch):
     few = names(saisie.get(URL, {"statut": "255545003", "tri": "-nom"}))  # found, then sorted
     monkeypatch.setattr(filters, "FEW", 0)  # walked in index order
     assert names(saisie.get(URL, {"statut": "255545003", "tri": "-nom"})) == few == ["ROUX", "LEFEVRE", "BERNARD"]
+
+
+def test_it_answers_a_history_restore_with_the_whole_page(saisie):
+    response = saisie.get(URL, {"sexe": "M"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in response.content.decode()
+
+
+def test_it_pages_through_htmx_swapping_the_results_only(saisie, monkeypatch):
+    monkeypatch.setattr("bamara.lists.views.PAGE_SIZE", 1)
+    body = saisie.get(URL).content.decode()
+    nav = body[body.index('class="fr-pagination"'):]
+    assert 'hx-boost="true"' in nav[:200] and 'hx-target="#list-results"' in nav[:200]
+    second = saisie.get(URL, {"page": "2"}, HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true")
+    assert "<html" not in second.content.decode() and second.context["page"].number == 2
