@@ -70,3 +70,24 @@ def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shot
     event = AuditEvent.objects.get(action="export")
     assert event.changes["filtres"]["orpha"] == "97955" and event.changes["lignes"]["patients"] == 1
     shots(page, "apres-telechargement")
+
+
+def test_it_turns_pages_without_reloading_the_filters(app, new_page, shots, monkeypatch):
+    world, base = app
+    monkeypatch.setattr("bamara.lists.views.PAGE_SIZE", 1)  # the live server runs in this process
+    page = new_page("lists-pages")
+    page.goto(f"{base}/connexion/")
+    page.fill("#id_username", world.users["saisie"].email)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile("/tableau-de-bord/"))
+    page.goto(f"{base}/listes/patients/")
+    page.get_by_label(re.compile("Maladie ou groupe ORPHA")).fill("typed, not submitted")
+    first = page.locator("#list-results tbody").inner_text()
+    page.get_by_role("link", name="Page suivante").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_selector("#list-results >> text=Page 2 sur")
+    assert page.locator("#list-results tbody").inner_text() != first
+    # Only the results were swapped: what was typed in the filter form is still there.
+    assert page.get_by_label(re.compile("Maladie ou groupe ORPHA")).input_value() == "typed, not submitted"
+    shots(page, "page-suivante")
