@@ -297,12 +297,14 @@ class DeferredIndexes:
             )
             self.foreign_keys = list(cursor.fetchall())
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            self.replica = False
             if cursor.fetchone()[0] and self.use_replica_role:
                 # A superuser can switch the foreign-key triggers off for this transaction, as
                 # pg_restore --disable-triggers does: the generator allocates every id itself,
                 # so parents always exist (tests/demo check it); this saves re-validating
                 # tens of millions of rows. Other roles drop and re-add the constraints.
                 cursor.execute("SET LOCAL session_replication_role = replica")
+                self.replica = True
                 self.foreign_keys = []
             for table, name, _ in self.foreign_keys:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
@@ -344,6 +346,16 @@ class DeferredIndexes:
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
                 self.timings.append((name, time.perf_counter() - started))
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are deferred
+            if self.replica:
+                # The replica role also switched off the triggers that keep the patient list
+                # (lists.entries): derive it again, with them on (they fill its diagnoses).
+                from bamara.lists import entries
+
+                cursor.execute("SET LOCAL session_replication_role = origin")
+                self.progress("liste des patients (lists_entry)")
+                started = time.perf_counter()
+                entries.rebuild()
+                self.timings.append(("lists_entry", time.perf_counter() - started))
 
 
 def _ordered_references() -> set[tuple[str, str]]:

@@ -145,6 +145,7 @@ class ListFilterForm(forms.Form):
             if isinstance(widget, forms.CheckboxSelectMultiple):
                 continue
             widget.attrs["class"] = "fr-select" if isinstance(widget, forms.Select) else "fr-input"
+        self._entries: QuerySet[Entry] | None = None
         self.orpha_codes: set[int] = set()
         self.hpo_terms: set[str] = set()
 
@@ -218,7 +219,12 @@ class ListFilterForm(forms.Form):
         """The list entries (care episodes) at the selected sites (a subset of the sites the
         form was given: the user's) of the patients meeting every criterion. Patient criteria
         read the entry's copies of the patient's columns; diagnosis and activity criteria are
-        EXISTS on those tables."""
+        EXISTS on those tables. Built once per form (the count and the page both use it)."""
+        if self._entries is None:
+            self._entries = self._build_entries()
+        return self._entries
+
+    def _build_entries(self) -> QuerySet[Entry]:
         data = self.cleaned_data
         site_ids = [site.pk for site in self.selected_sites()]
         entries = Entry.objects.filter(site_id__in=site_ids)

@@ -7,7 +7,9 @@ from django.db import connection
 
 from bamara.demo.bulk import MODELS, DeferredIndexes, foreign_key_violations
 from bamara.demo.loader import load_demo
-from bamara.records.models import Activity, Patient
+from bamara.lists.models import Entry
+from bamara.records.models import Activity, CareEpisode, Patient
+from tests.lists.test_entries import expected, stored
 
 from .conftest import AS_OF, requires_value_sets
 
@@ -51,6 +53,9 @@ def test_it_restores_indexes_foreign_keys_and_defaults_after_a_bulk_load(replica
     activity = Activity.objects.first()
     assert activity.source == "demo" and activity.field_sources == {}
     assert activity.created_at.date() == AS_OF
+    # The patient list, kept by triggers that the replica role switches off, is complete.
+    assert Entry.objects.count() == CareEpisode.objects.count() > 0
+    assert stored() == expected()
 
 
 def test_it_writes_the_same_rows_with_or_without_the_bulk_mode() -> None:
