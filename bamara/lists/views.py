@@ -35,7 +35,7 @@ from bamara.records.validation.data import PREFETCH
 from bamara.sdm import oids
 
 from . import entries, export
-from .filters import PAGE_SIZE, ListFilterForm, querystring, too_many_for_completeness
+from .filters import PAGE_SIZE, ListFilterForm, querystring, serial_plans, too_many_for_completeness
 from .models import SavedFilter
 
 FORMATS = {"xlsx", "csv"}
@@ -74,12 +74,16 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         else:
             # Page through the ids only, read in order from the site's list index
             # (lists.Entry), then load the page's 25 records.
-            count = form.count()  # on the entries, without the patients
-            paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
-            paginator.count = count
+            with serial_plans():
+                count = form.count()  # on the entries, without the patients
+                paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
+                paginator.count = count
+                page = paginator.get_page(request.GET.get("page"))
+                ids = list(page.object_list)
         if paginator is not None:
-            page = paginator.get_page(request.GET.get("page"))
-            ids = list(page.object_list)
+            if page is None:
+                page = paginator.get_page(request.GET.get("page"))
+                ids = list(page.object_list)
             rows = _rows(ids, form.selected_sites())
             trail.record_views(request, [row["patient"] for row in rows], "liste de patients")
     context = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -174,3 +176,20 @@ def test_it_pages_through_htmx_swapping_the_results_only(saisie, monkeypatch):
     assert 'hx-boost="true"' in nav[:200] and 'hx-target="#list-results"' in nav[:200]
     second = saisie.get(URL, {"page": "2"}, HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true")
     assert "<html" not in second.content.decode() and second.context["page"].number == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL seulement")
+def test_it_plans_the_count_and_the_page_without_parallel_workers(saisie):
+    with CaptureQueriesContext(connection) as queries:
+        saisie.get(URL, {"sexe": "M"})
+    sql = [q["sql"] for q in queries.captured_queries]
+    serial = sql.index("SET LOCAL max_parallel_workers_per_gather = 0")
+    count = next(i for i, text in enumerate(sql) if text.startswith('SELECT COUNT(*) AS "__count" FROM "lists_entry"'))
+    assert serial < count
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL seulement")
+def test_it_vacuums_the_list_table_often(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'lists_entry'")
+        assert "autovacuum_vacuum_scale_factor=0.01" in cursor.fetchone()[0]
