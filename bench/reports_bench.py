@@ -18,6 +18,7 @@ own durations), else the instance is computed live and the bench says so.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import statistics
@@ -112,10 +113,14 @@ def main() -> None:
         busiest = cursor.fetchone()[0]
     print(f"database: {patients:,} patients, {activities:,} activities; year {args.year}; "
           f"{args.runs} runs each (first run cold)")
-    period = Period.year(args.year)
-    for label, scope, target in (
-        (f"site {busiest} (busiest)", scopes.resolve("site", busiest), 0.3),
-        ("whole instance", scopes.resolve("national", scopes.NATIONAL_KEY), 3.0),
+    year = Period.year(args.year)
+    # Calendar years come from the snapshot refreshed by `refresh_report_facts`; any other
+    # period is computed live from the facts.
+    spring = Period(dt.date(args.year, 3, 1), dt.date(args.year, 6, 30))
+    for label, scope, period, target in (
+        (f"site {busiest} (busiest)", scopes.resolve("site", busiest), year, 0.3),
+        ("whole instance", scopes.resolve("national", scopes.NATIONAL_KEY), year, 3.0),
+        (f"whole instance, {spring.start} to {spring.end}", scopes.resolve("national", scopes.NATIONAL_KEY), spring, 3.0),
     ):
         times, cpu, data, source = timed(scope, period, args.runs)
         verdict = "OK" if statistics.median(times) < target else "OVER TARGET"
