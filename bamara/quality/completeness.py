@@ -206,7 +206,7 @@ def site_completeness(patients: QuerySet[Patient], site: Site | None) -> SiteCom
         by_scope: dict[str, list[tuple[Item, str]]] = {}
         for item, level in counted_items(version):
             by_scope.setdefault(item.scope, []).append((item, level))
-            items.setdefault((item.id, level), ItemCompleteness(item.id, item.label_fr, item.chapter.code, level))
+            items.setdefault((item.id, level), ItemCompleteness(item.id, item.label, item.chapter.code, level))
         aggregates: dict[str, Count] = {"_patients": Count("pk")}
         for item, _level in by_scope.get("record", []):
             filled = filled_q(item, Patient)

@@ -84,7 +84,7 @@ def _from_snapshot(snapshot: QualitySnapshot) -> completeness.SiteCompleteness:
     labels = {}
     for version in sdm_definition.versions():
         for item in sdm_definition.get(version).active_items():
-            labels[item.id] = (item.label_fr, item.chapter.code)
+            labels[item.id] = (item.label, item.chapter.code)
     items = [completeness.ItemCompleteness(item_id, *labels.get(item_id, (item_id, "")), level, filled, total)
              for item_id, level, filled, total in snapshot.items]
     return completeness.SiteCompleteness(snapshot.patients, items)

@@ -204,7 +204,7 @@ def completeness(patient: Patient, sites: Iterable[Any] | None = None) -> Comple
         rows = rows_by_scope[item.scope]
         if not rows and item.scope in REQUIRED_GROUPS and level == "mandatory" and item.id not in CONDITIONS:
             counts[level][1] += 1
-            missing.append(Missing(item.id, item.label_fr, _where(item.scope, 0, None), level))
+            missing.append(Missing(item.id, item.label, _where(item.scope, 0, None), level))
             continue
         for index, row in enumerate(rows):
             condition = CONDITIONS.get(item.id)
@@ -217,7 +217,7 @@ def completeness(patient: Patient, sites: Iterable[Any] | None = None) -> Comple
             if filled:
                 counts[level][0] += 1
             else:
-                missing.append(Missing(item.id, item.label_fr, _where(item.scope, index, row), level))
+                missing.append(Missing(item.id, item.label, _where(item.scope, index, row), level))
     return Completeness(counts["mandatory"][0], counts["mandatory"][1], counts["recommended"][0],
                         counts["recommended"][1], tuple(missing))
 

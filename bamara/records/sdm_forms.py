@@ -207,7 +207,7 @@ def _english() -> bool:
 
 
 def item_label(item: Item) -> str:
-    return item.label_en if _english() else item.label_fr
+    return item.label
 
 
 class TernaryField(forms.TypedChoiceField):

@@ -462,6 +462,13 @@ class Item(_Resolved):
     def stored(self) -> bool:
         return bool(self.storage)
 
+    @property
+    def label(self) -> str:
+        """The label in the active language (French unless English is active)."""
+        from django.utils import translation
+
+        return self.label_en if (translation.get_language() or "fr").startswith("en") else self.label_fr
+
     def __str__(self) -> str:
         return f"{self.id} ({self.version})"
 

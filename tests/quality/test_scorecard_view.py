@@ -39,6 +39,14 @@ def test_it_shows_live_counts_and_completeness_per_item(client, world, edges, or
     assert not AuditEvent.objects.exists()
 
 
+def test_it_labels_the_items_in_english_when_english_is_chosen(client, world, edges):
+    client.force_login(world.users["saisie"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(reverse("quality:scorecard", args=["S9001"])).content.decode()
+    assert "Date of birth" in html and "Current diagnostic status (assertion)" in html
+    assert "Date de naissance" not in html
+
+
 def test_it_shows_the_trend_and_the_rules_of_the_last_snapshot(client, world, edges):
     snapshot(world.own, dt.date(2026, 11, 20), patients=15, mandatory_filled=50, mandatory_total=100, errors=9)
     snapshot(world.own, dt.date(2026, 11, 27), patients=16, mandatory_filled=60, mandatory_total=100, errors=4,
