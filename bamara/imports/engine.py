@@ -15,7 +15,7 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
-from collections import ChainMap, Counter
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,16 +188,18 @@ class Importer:
         """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
+            parsed.key = self._key(parsed)  # type: ignore[attr-defined]
             parsed.national_id = ""  # type: ignore[attr-defined]
             if not parsed.rejected:
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
                 parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
-        keys = [self._key(p) for p in batch if not p.rejected]
+        accepted = [p for p in batch if not p.rejected]
+        keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
-        hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
-        ids = {p.national_id for p in batch if not p.rejected and p.national_id}  # type: ignore[attr-defined]
-        ipps = {p.patient.get("ipp") for p in batch if not p.rejected and p.patient.get("ipp")}
+        hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
+        ids = {p.national_id for p in accepted if p.national_id}  # type: ignore[attr-defined]
+        ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
         # Every hospital's patients with these identifiers: the same hospital federates, another
         # hospital keeps its own record with the same identifier (reported).
         by_identity: dict[tuple[int, str], Any] = {
@@ -212,13 +214,16 @@ class Importer:
         earlier_keys: dict[str, str] = {}
         if self.scratch is not None:
             # This batch's rows, then the database, then the earlier batches' rows (from the
-            # scratch file, for this batch's keys only): looked up in turn.
+            # scratch file, for this batch's keys only), in one dict per look-up (a ChainMap's
+            # get costs a generator per call).
             earlier_keys = self.scratch.source_keys(keys)
             earlier = self.scratch.identities(ids) if ids else []
             for h, n, _row in earlier:
                 hospitals_of.setdefault(n, set()).add(h)
-            by_identity = ChainMap({}, by_identity, {(h, n): row for h, n, row in earlier})
-            by_ipp = ChainMap({}, by_ipp, self.scratch.ipps(ipps) if ipps else {})
+            by_identity = {(h, n): row for h, n, row in earlier} | by_identity
+            by_ipp = (self.scratch.ipps(ipps) if ipps else {}) | by_ipp
+        new_identity: dict[tuple[int, str], int] = {}  # what this batch adds (dry run: kept)
+        new_ipp: dict[tuple[int, str], str] = {}
         batch_keys: dict[str, str] = {}
         traits: list[tuple] = []
         plan = []
@@ -227,7 +232,7 @@ class Importer:
                 plan.append((parsed, Outcome.REJECTED, None, None))
                 self._count(parsed, Outcome.REJECTED)
                 continue
-            key = self._key(parsed)
+            key: str = parsed.key  # type: ignore[attr-defined]
             site: Site = parsed.site  # type: ignore[attr-defined]
             hospital = site.hospital_id
             national_id: str = parsed.national_id  # type: ignore[attr-defined]
@@ -278,19 +283,18 @@ class Importer:
                 self._count(parsed, Outcome.CREATED)
                 if national_id:
                     by_identity[(hospital, national_id)] = parsed  # later rows join this one
+                    new_identity[(hospital, national_id)] = parsed.number
                     hospitals_of.setdefault(national_id, set()).add(hospital)
             if ipp:
-                by_ipp[(hospital, ipp)] = national_id
+                by_ipp[(hospital, ipp)] = new_ipp[(hospital, ipp)] = national_id
             if self.scratch is not None and self.duplicates:
                 traits.append((parsed.number, national_id, hospital,
                                _trait_values(parsed.values)))  # type: ignore[attr-defined]
         if self.scratch is not None:
             # The database rows are looked up again by each batch: only this batch's are kept.
             self.scratch.add(
-                keys=batch_keys,
-                identities={k: v.number for k, v in by_identity.maps[0].items()},  # type: ignore[attr-defined]
-                ipps=by_ipp.maps[0],  # type: ignore[attr-defined]
-                results=[(p.number, self._key(p), outcome,
+                keys=batch_keys, identities=new_identity, ipps=new_ipp,
+                results=[(p.number, p.key, outcome,  # type: ignore[attr-defined]
                           tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages))
                          for p, outcome, _, _ in plan],
                 traits=traits)
@@ -300,9 +304,10 @@ class Importer:
         counts = self.summary.counts
         counts["read"] += 1
         counts[outcome] += 1
-        counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
-        for message in parsed.messages:
-            counts[f"code:{message.code}"] += 1
+        if parsed.messages:
+            counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
+            for message in parsed.messages:
+                counts[f"code:{message.code}"] += 1
 
     # ------------------------------------------------------------------ writing
 
@@ -377,7 +382,7 @@ class Importer:
         diagnosis_ids = iter(tables["diagnosis"].write(diagnoses, stamp, returning=True))
         activity_ids = iter(tables["activity"].write(activities, stamp, returning=True))
         for parsed, outcome, _target, record in plan:
-            key = self._key(parsed)
+            key = parsed.key  # type: ignore[attr-defined]
             if parsed.number in written:
                 d, a = written[parsed.number]
                 objects = {"diagnoses": [next(diagnosis_ids) for _ in range(d)],
