@@ -105,3 +105,19 @@ def test_it_remembers_earlier_batches_in_a_dry_run(world, orphanet_codes, tmp_pa
                      (Outcome.REJECTED, ["identifiant_source_repete"]),
                      (Outcome.FEDERATED, ["doublon_federe"]),
                      (Outcome.REJECTED, ["ipp_conflit"])]
+
+
+def test_it_writes_every_row_and_message_of_a_dry_run_into_the_report(world, orphanet_codes,
+                                                                      tmp_path):
+    from openpyxl import load_workbook
+
+    path = export(tmp_path, orphanet_codes, 60)
+    _run, summary = import_file(path, "cemara", commit=False, batch_size=7,
+                                report=str(tmp_path / "rapport.xlsx"))
+    book = load_workbook(tmp_path / "rapport.xlsx", read_only=True)
+    lines = [row[0] for row in book["Lignes"].iter_rows(min_row=2, values_only=True)]
+    problems = [row[:4] for row in book["Anomalies"].iter_rows(min_row=2, values_only=True)]
+    assert lines == [r.number for r in summary.results] and len(lines) == summary.counts["read"]
+    assert problems == [(r.number, m.item, m.level, m.code) for r in summary.results
+                        for m in r.messages]
+    assert problems  # the export has faults
