@@ -15,7 +15,7 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
-from collections import ChainMap, Counter
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from bamara.records.search import NAME_FIELDS, name_keys
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
 from .readers import read_rows
+from .scratch import Results, RowResult, Scratch
 from .transform import (
     ELSEWHERE,
     FEDERATED,
@@ -64,20 +65,23 @@ class ImportFailure(RuntimeError):
     """The import cannot start (terminology missing, wrong run...)."""
 
 
-@dataclass(slots=True)  # one per row of a dry run: a million of them
-class RowResult:
-    number: int
-    key: str
-    outcome: str
-    messages: list[Message]
-    patient_id: int | None = None
+__all__ = ["ImportFailure", "Importer", "RowResult", "Summary"]
 
 
 @dataclass
 class Summary:
     counts: Counter = field(default_factory=Counter)
     pairs: list[tuple[int, int, float, tuple[str, ...]]] = field(default_factory=list)
-    results: list[RowResult] = field(default_factory=list)  # dry run only (commit: ImportRow)
+    # Dry run only (commit: ImportRow): read back from the run's scratch file as iterated.
+    results: Iterable[RowResult] = ()
+    scratch: Scratch | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Drop the dry run's scratch file (also dropped when the summary is collected)."""
+        if self.scratch is not None:
+            self.scratch.close()
+            self.scratch = None
+            self.results = ()
 
     def line(self) -> str:
         c = self.counts
@@ -109,12 +113,12 @@ class Importer:
         self.allowed = {s.code for s in allowed} if allowed else None
         self.sites = {s.code: s for s in Site.objects.select_related("hospital")}
         self.summary = Summary()
-        # Dry run: what earlier rows of the file would have created (nothing is in the database).
-        self.seen_keys: dict[str, str] = {}
-        self.seen_identity: dict[tuple[int, str], int] = {}
-        self.seen_ipp: dict[tuple[int, str], str] = {}
-        self.seen_hospitals: dict[str, set[int]] = {}
-        self.traits: list[tuple] = []  # dry run: (row number, traits columns, idmr, hospital)
+        # Dry run: what earlier rows of the file would have created (nothing is in the
+        # database) and every row's result, on disk: memory does not grow with the file.
+        self.scratch: Scratch | None = None
+        if not commit:
+            self.scratch = self.summary.scratch = Scratch()
+            self.summary.results = Results(self.scratch)
         self._layout: dict[str, Table] | None = None
         self._prefix = run.source_prefix
 
@@ -160,10 +164,6 @@ class Importer:
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
                 self.run.save(update_fields=["checkpoint", "counts"])
-        else:
-            for parsed, outcome, _target, _record in plan:
-                self.summary.results.append(
-                    RowResult(parsed.number, self._key(parsed), outcome, parsed.messages))
         if self.progress:
             self.progress(len(batch))
 
@@ -188,45 +188,55 @@ class Importer:
         """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
+            parsed.key = self._key(parsed)  # type: ignore[attr-defined]
             parsed.national_id = ""  # type: ignore[attr-defined]
             if not parsed.rejected:
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
                 parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
-        keys = [self._key(p) for p in batch if not p.rejected]
+        accepted = [p for p in batch if not p.rejected]
+        keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
-        hospitals = {p.site.hospital_id for p in batch if not p.rejected}  # type: ignore[attr-defined]
-        ids = {p.national_id for p in batch if not p.rejected and p.national_id}  # type: ignore[attr-defined]
-        ipps = {p.patient.get("ipp") for p in batch if not p.rejected and p.patient.get("ipp")}
+        hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
+        ids = {p.national_id for p in accepted if p.national_id}  # type: ignore[attr-defined]
+        ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
         # Every hospital's patients with these identifiers: the same hospital federates, another
         # hospital keeps its own record with the same identifier (reported).
         by_identity: dict[tuple[int, str], Any] = {
             (h, n): pk for pk, h, n in _among(Patient.objects.all(), "national_id", ids).order_by("-pk")
             .values_list("pk", "hospital_id", "national_id")} if ids else {}
-        hospitals_of = self.seen_hospitals if not self.commit else {}
-        for h, n in list(by_identity):
+        hospitals_of: dict[str, set[int]] = {}
+        for h, n in by_identity:
             hospitals_of.setdefault(n, set()).add(h)
         by_ipp: dict[tuple[int, str], str] = {
             (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
             .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
-        if not self.commit:
-            # This batch's rows, then the database, then the earlier batches: looked up in
-            # turn (copying the earlier batches' rows into each batch's dict made a dry run
-            # quadratic in the file's size).
-            by_identity = ChainMap({}, by_identity, self.seen_identity)
-            by_ipp = ChainMap({}, by_ipp, self.seen_ipp)
+        earlier_keys: dict[str, str] = {}
+        if self.scratch is not None:
+            # This batch's rows, then the database, then the earlier batches' rows (from the
+            # scratch file, for this batch's keys only), in one dict per look-up (a ChainMap's
+            # get costs a generator per call).
+            earlier_keys = self.scratch.source_keys(keys)
+            earlier = self.scratch.identities(ids) if ids else []
+            for h, n, _row in earlier:
+                hospitals_of.setdefault(n, set()).add(h)
+            by_identity = {(h, n): row for h, n, row in earlier} | by_identity
+            by_ipp = (self.scratch.ipps(ipps) if ipps else {}) | by_ipp
+        new_identity: dict[tuple[int, str], int] = {}  # what this batch adds (dry run: kept)
+        new_ipp: dict[tuple[int, str], str] = {}
         batch_keys: dict[str, str] = {}
+        traits: list[tuple] = []
         plan = []
         for parsed in batch:
             if parsed.rejected:
                 plan.append((parsed, Outcome.REJECTED, None, None))
                 self._count(parsed, Outcome.REJECTED)
                 continue
-            key = self._key(parsed)
+            key: str = parsed.key  # type: ignore[attr-defined]
             site: Site = parsed.site  # type: ignore[attr-defined]
             hospital = site.hospital_id
             national_id: str = parsed.national_id  # type: ignore[attr-defined]
-            earlier = batch_keys.get(key) or (self.seen_keys.get(key) if not self.commit else None)
+            earlier = batch_keys.get(key) or earlier_keys.get(key)
             record = records.get(key)
             if earlier is not None or (record is not None and record.run_id == self.run.pk
                                        and record.row_number != parsed.number):
@@ -273,29 +283,31 @@ class Importer:
                 self._count(parsed, Outcome.CREATED)
                 if national_id:
                     by_identity[(hospital, national_id)] = parsed  # later rows join this one
+                    new_identity[(hospital, national_id)] = parsed.number
                     hospitals_of.setdefault(national_id, set()).add(hospital)
             if ipp:
-                by_ipp[(hospital, ipp)] = national_id
-            if not self.commit and self.duplicates:
-                self.traits.append((parsed.number, _trait_values(parsed.values), national_id,  # type: ignore[attr-defined]
-                                    hospital))
-        if not self.commit:
-            self.seen_keys.update(batch_keys)
-            new, found = by_identity.maps[:2]  # type: ignore[attr-defined]
-            self.seen_identity.update(found)
-            self.seen_identity.update({k: v.number if isinstance(v, Parsed) else v
-                                       for k, v in new.items()})
-            self.seen_ipp.update(by_ipp.maps[1])  # type: ignore[attr-defined]
-            self.seen_ipp.update(by_ipp.maps[0])  # type: ignore[attr-defined]
+                by_ipp[(hospital, ipp)] = new_ipp[(hospital, ipp)] = national_id
+            if self.scratch is not None and self.duplicates:
+                traits.append((parsed.number, national_id, hospital,
+                               _trait_values(parsed.values)))  # type: ignore[attr-defined]
+        if self.scratch is not None:
+            # The database rows are looked up again by each batch: only this batch's are kept.
+            self.scratch.add(
+                keys=batch_keys, identities=new_identity, ipps=new_ipp,
+                results=[(p.number, p.key, outcome,  # type: ignore[attr-defined]
+                          tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages))
+                         for p, outcome, _, _ in plan],
+                traits=traits)
         return plan
 
     def _count(self, parsed: Parsed, outcome: str) -> None:
         counts = self.summary.counts
         counts["read"] += 1
         counts[outcome] += 1
-        counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
-        for message in parsed.messages:
-            counts[f"code:{message.code}"] += 1
+        if parsed.messages:
+            counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
+            for message in parsed.messages:
+                counts[f"code:{message.code}"] += 1
 
     # ------------------------------------------------------------------ writing
 
@@ -370,7 +382,7 @@ class Importer:
         diagnosis_ids = iter(tables["diagnosis"].write(diagnoses, stamp, returning=True))
         activity_ids = iter(tables["activity"].write(activities, stamp, returning=True))
         for parsed, outcome, _target, record in plan:
-            key = self._key(parsed)
+            key = parsed.key  # type: ignore[attr-defined]
             if parsed.number in written:
                 d, a = written[parsed.number]
                 objects = {"diagnoses": [next(diagnosis_ids) for _ in range(d)],
@@ -433,22 +445,28 @@ class Importer:
         on commit, never merged. Pairs with the same IDMR were federated already."""
         from bamara.identity import dedup
 
-        if self.commit:
+        # Streamed into find_pairs; the identifiers and hospitals read for the pairs only.
+        entries: Iterable[tuple[int, tuple]]
+        if self.scratch is None:
             found = Patient.objects.filter(
                 pk__in=ImportRow.objects.filter(run=self.run, patient__isnull=False)
                 .values("patient_id")).order_by("pk")
-            found = found.values_list("pk", *_TRAIT_COLUMNS, "national_id", "hospital_id")
-            entries = [(pk, values[:-2], values[-2], values[-1]) for pk, *values in
-                       (tuple(v) for v in found.iterator(chunk_size=5000))]
+            entries = ((pk, tuple(values)) for pk, *values in
+                       found.values_list("pk", *_TRAIT_COLUMNS).iterator(chunk_size=5000))
         else:
-            entries = [(n, tuple(v.values()), i, h) for n, v, i, h in self.traits]
-        if len(entries) < 2:
+            entries = self.scratch.traits()
+        found_pairs = dedup.find_pairs(_traits(str(key), values) for key, values in entries)
+        if not found_pairs:
             return
-        info = {str(key): (national_id, hospital) for key, _, national_id, hospital in entries}
-        traits = [_traits(str(key), values) for key, values, _, _ in entries]
+        keys = {int(p.key_a) for p in found_pairs} | {int(p.key_b) for p in found_pairs}
+        if self.scratch is None:
+            info = {pk: (n, h) for pk, n, h in _among(Patient.objects.all(), "id", keys)
+                    .values_list("pk", "national_id", "hospital_id")}
+        else:
+            info = self.scratch.trait_info(keys)
         pairs = []
-        for pair in dedup.find_pairs(traits):
-            (id_a, hosp_a), (id_b, hosp_b) = info[pair.key_a], info[pair.key_b]
+        for pair in found_pairs:
+            (id_a, hosp_a), (id_b, hosp_b) = info[int(pair.key_a)], info[int(pair.key_b)]
             if id_a and id_a == id_b:
                 continue  # the same identity: federated, not a probable duplicate
             pairs.append((int(pair.key_a), int(pair.key_b), pair.probability, pair.reasons, hosp_a,
@@ -534,8 +552,8 @@ def _national_id(values: dict[str, Any]) -> str:
         return ""
 
 
-def _trait_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: values.get(name, "" if name != "birth_date" else None) for name in _TRAIT_COLUMNS}
+def _trait_values(values: dict[str, Any]) -> tuple:
+    return tuple(values.get(name, "" if name != "birth_date" else None) for name in _TRAIT_COLUMNS)
 
 
 def _traits(key: str, values: Iterable[Any]):

@@ -61,10 +61,18 @@ def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[st
     missing = [c for c in required if c not in header and not _optional_repeat(c, mapping)]
     if missing:
         raise ReadError(f"colonne(s) absente(s) du fichier : {', '.join(missing)}")
+    width = len(header)
+    plain = all(header) and len(set(header)) == width  # no unnamed or repeated column
     for number, values in enumerate(rows, start=2):
         if not any(values):
             continue
-        yield number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header) if h}
+        if plain:
+            if len(values) < width:
+                values = [*values, *[""] * (width - len(values))]
+            yield number, dict(zip(header, values, strict=False))  # extra cells dropped
+        else:
+            yield number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)
+                           if h}
 
 
 def _optional_repeat(column: str, mapping: Mapping) -> bool:

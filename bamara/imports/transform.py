@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from bamara.records.fields import PartialDate
@@ -71,7 +72,7 @@ class Parsed:
 
     @property
     def rejected(self) -> bool:
-        return any(m.level == ERROR for m in self.messages)
+        return bool(self.messages) and any(m.level == ERROR for m in self.messages)
 
     def error(self, item: str, code: str, text: str, value: str = "") -> None:
         self.messages.append(Message(item, ERROR, code, text, value))
@@ -148,7 +149,11 @@ class _Field:
     target: Target
     item: str
     column: Column
-    missing: tuple[str, str, str] | None  # (level, code, text) when the cell is empty
+    missing: Message | None  # the message of an empty cell (shared: messages are immutable)
+    source: str = ""  # column.column, read per cell
+    text: bool = False
+    # Non-text cells: {cell: (value, messages)}, computed once per distinct cell.
+    memo: dict[str, tuple[Any, list[Message]]] = field(default_factory=dict, compare=False)
 
 
 _MEMO_LIMIT = 200_000
@@ -181,9 +186,13 @@ class Transformer:
                      for n in range(1, repeated.repeat + 1)])
             for group, repeated in mapping.repeated().items()]
         # Non-text cells repeat across rows (codes, dates): their value and messages are
-        # computed once per (field, cell).
-        self._memo: dict[tuple[int, str], tuple[Any, list[Message]]] = {}
+        # computed once per (field, cell), in each field's memo; _memo_size counts them all.
+        self._memo_size = 0
         self._scratch = Parsed(0, "")
+        self._hash = hashlib.sha256(f"{mapping.sha256}\x1e".encode())
+        # A repetition is skipped when all its cells are empty.
+        self._repeated_columns = [[[f.source for f in fields] for fields in repetitions]
+                                  for _, repetitions in self._repeated]
 
     def _fields(self, group: str, fields: dict[str, Column], suffix: str) -> list[_Field]:
         result = []
@@ -195,12 +204,17 @@ class Transformer:
             elif self._level(target) in (RequirementLevel.MANDATORY, RequirementLevel.RECOMMENDED):
                 missing = (WARNING, RECOMMENDED_MISSING,
                            f"élément attendu par le SDM-MR vide (colonne {column.column})")
-            result.append(_Field(name, target, target.item + suffix, column, missing))
+            item = target.item + suffix
+            result.append(_Field(name, target, item, column,
+                                 Message(item, *missing) if missing else None,
+                                 column.column, target.kind == "text"))
         return result
 
     def content_hash(self, row: dict[str, str]) -> str:
-        text = "\x1f".join(row.get(c, "") for c in self.columns)
-        return hashlib.sha256(f"{self.mapping.sha256}\x1e{text}".encode()).hexdigest()
+        # sha256(mapping hash, \x1e, the mapped cells joined by \x1f): the prefix hashed once.
+        digest = self._hash.copy()
+        digest.update("\x1f".join(map(row.get, self.columns, repeat(""))).encode())
+        return digest.hexdigest()
 
     def __call__(self, number: int, row: dict[str, str]) -> Parsed:
         spec = self.mapping.spec
@@ -214,10 +228,14 @@ class Transformer:
         for group, fields in self._groups:
             target = parsed.patient if group == "patient" else parsed.episode
             self._group(parsed, row, fields, target)
-        for group, repetitions in self._repeated:
+        get = row.get
+        for (group, repetitions), columns in zip(self._repeated, self._repeated_columns, strict=True):
             into = parsed.diagnoses if group == "diagnoses" else parsed.activities
-            for fields in repetitions:
-                if not any(row.get(f.column.column, "").strip() for f in fields):
+            for fields, sources in zip(repetitions, columns, strict=True):
+                for source in sources:
+                    if get(source, "").strip():
+                        break
+                else:
                     continue  # an empty repetition: nothing to write
                 values: dict[str, Any] = {}
                 self._group(parsed, row, fields, values)
@@ -237,29 +255,44 @@ class Transformer:
     def _group(self, parsed: Parsed, row: dict[str, str], fields: list[_Field],
                values: dict[str, Any]) -> None:
         messages = parsed.messages
+        get = row.get
         for f in fields:
-            raw = row.get(f.column.column, "").strip()
+            raw = get(f.source, "").strip()
             if not raw:
                 if f.missing is not None:
-                    messages.append(Message(f.item, *f.missing))
+                    messages.append(f.missing)
                 continue
-            if f.target.kind == "text":
-                value = self._value(parsed, f.item, f.target, f.column, raw)
-            else:
-                key = (id(f), raw)
-                memo = self._memo.get(key)
-                if memo is None:
-                    if len(self._memo) > _MEMO_LIMIT:
-                        self._memo.clear()
-                    scratch = self._scratch
-                    scratch.messages = []
-                    memo = self._memo[key] = (
-                        self._value(scratch, f.item, f.target, f.column, raw), scratch.messages)
-                value, found = memo
-                if found:
-                    messages.extend(found)
+            if f.text:
+                max_length = f.target.max_length
+                if not max_length or len(raw) <= max_length:
+                    values[f.name] = raw
+                else:
+                    parsed.error(f.item, TOO_LONG, f"plus de {max_length} caractères", raw)
+                continue
+            memo = f.memo.get(raw)
+            if memo is None:
+                if self._memo_size >= _MEMO_LIMIT:
+                    self._clear_memos()
+                self._memo_size += 1
+                scratch = self._scratch
+                scratch.messages = []
+                memo = f.memo[raw] = (
+                    self._value(scratch, f.item, f.target, f.column, raw), scratch.messages)
+            value, found = memo
+            if found:
+                messages.extend(found)
             if value is not None:
                 values[f.name] = value
+
+    def _clear_memos(self) -> None:
+        for _, fields in self._groups:
+            for f in fields:
+                f.memo.clear()
+        for _, repetitions in self._repeated:
+            for fields in repetitions:
+                for f in fields:
+                    f.memo.clear()
+        self._memo_size = 0
 
     def _value(self, parsed: Parsed, item: str, target: Target, column: Column, raw: str) -> Any:
         kind = target.kind

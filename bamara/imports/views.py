@@ -85,6 +85,7 @@ def _execute(request: HttpRequest, run: ImportRun, mapping: mappings.Mapping, pa
         return
     report = storage() / f"rapport-{run.pk}-{uuid.uuid4().hex}.xlsx"
     reports.write(report, run, summary, None if commit else summary.results)
+    summary.close()
     run.report_path = str(report)
     run.save(update_fields=["report_path"])
 

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.fields import AutoFieldMixin
 
 try:
@@ -39,6 +39,19 @@ _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.Boolea
           models.ForeignKey)
 
 
+def _prep_of(field: models.Field) -> Any:
+    """``field.get_db_prep_save``; for a plain DateField given a date or None, what it comes
+    down to (``adapt_datefield_value``) without the five calls in between."""
+    if type(field) is not models.DateField:
+        return field.get_db_prep_save
+
+    def prep(value: Any, db: Any) -> Any:
+        if value is None or type(value) is dt.date:
+            return db.ops.adapt_datefield_value(value)
+        return field.get_db_prep_save(value, db)
+    return prep
+
+
 class Table:
     """One table's layout for bulk rows; ``columns`` are attnames set per row, in order."""
 
@@ -52,8 +65,7 @@ class Table:
         self.set = [by_name[c] for c in columns]
         # Values of plain types pass as they are (what get_db_prep_save returns for them): only
         # the other columns are converted, by position.
-        self.prep = [(i, f.get_db_prep_save) for i, f in enumerate(self.set)
-                     if not isinstance(f, _PLAIN)]
+        self.prep = [(i, _prep_of(f)) for i, f in enumerate(self.set) if not isinstance(f, _PLAIN)]
         rest = [f for f in fields if f.attname not in columns]
         self.uuid = next((f for f in rest if isinstance(f, models.UUIDField)
                           and f.default is uuid.uuid4), None)
@@ -73,11 +85,14 @@ class Table:
         """Database rows of ``values`` (one tuple per row, in the order of ``columns``)."""
         if self.prep:
             copyable = self._copyable
+            # The wrapper itself: each attribute of the ``connection`` proxy is a thread-local
+            # look-up (a third of this function's time).
+            db = connections[DEFAULT_DB_ALIAS]
             prepared = []
             for row in values:
                 row = list(row)
                 for i, prep in self.prep:
-                    row[i] = copyable(prep(row[i], connection))
+                    row[i] = copyable(prep(row[i], db))
                 prepared.append(tuple(row))
             values = prepared
         after = tuple(f.get_db_prep_save(stamp, connection) for f in self.stamped) + self.tail
