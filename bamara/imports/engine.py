@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
@@ -59,6 +59,13 @@ from .transform import (
 from .writer import Table
 
 BATCH = 1000
+
+
+class EarlierRow(NamedTuple):
+    """A row of an earlier batch of a dry run (read back from the scratch file), as the
+    target of a federated row: reported as "ligne N", not as a stored record."""
+
+    number: int
 
 
 class ImportFailure(RuntimeError):
@@ -220,7 +227,7 @@ class Importer:
             earlier = self.scratch.identities(ids) if ids else []
             for h, n, _row in earlier:
                 hospitals_of.setdefault(n, set()).add(h)
-            by_identity = {(h, n): row for h, n, row in earlier} | by_identity
+            by_identity = {(h, n): EarlierRow(row) for h, n, row in earlier} | by_identity
             by_ipp = (self.scratch.ipps(ipps) if ipps else {}) | by_ipp
         new_identity: dict[tuple[int, str], int] = {}  # what this batch adds (dry run: kept)
         new_ipp: dict[tuple[int, str], str] = {}
@@ -270,7 +277,7 @@ class Importer:
                     "identite", INFO, FEDERATED, "même identité qu'un patient de l'établissement : "
                     "rattaché à son dossier",
                     # Which record: a row of this file, or a stored record (never its identity).
-                    f"ligne {target.number}" if isinstance(target, Parsed) else f"dossier {target}"))
+                    f"ligne {target.number}" if isinstance(target, Parsed | EarlierRow) else f"dossier {target}"))
                 plan.append((parsed, Outcome.FEDERATED, target, None))
                 self._count(parsed, Outcome.FEDERATED)
             else:

@@ -82,6 +82,13 @@ def test_it_federates_the_same_person_at_two_sites_of_one_hospital(world, orphan
     assert message[4] == "ligne 2"  # the row it joins, not that row's identity
 
 
+def test_it_names_the_row_joined_in_an_earlier_batch_of_a_dry_run(world, orphanet_codes, tmp_path):
+    rows = [ROW, ROW | {"ID_PATIENT": "C7", "IPP": "750000007"}, ROW | {"CENTRE": "S9002", "ID_PATIENT": "X9"}]
+    _, summary = service.import_file(write(tmp_path / "a.csv", rows), "cemara", commit=False, batch_size=1)
+    federated = [r for r in summary.results if r.outcome == Outcome.FEDERATED]
+    assert [m.value for r in federated for m in r.messages if m.code == "doublon_federe"] == ["ligne 2", "ligne 2"]
+
+
 def test_it_keeps_a_referent_to_their_own_sites(world, orphanet_codes, tmp_path):
     rows = [ROW, ROW | {"CENTRE": "S9003", "ID_PATIENT": "L1", "IPP": "690000001"}]
     _, summary = service.import_file(write(tmp_path / "a.csv", rows), "cemara", commit=True,
