@@ -29,14 +29,18 @@ def app(live_server, transactional_db):
     return world, live_server.url
 
 
-def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shots, tmp_path):
-    world, base = app
-    page = new_page("lists")
+def log_in(page, base, world) -> None:
     page.goto(f"{base}/connexion/")
     page.fill("#id_username", world.users["saisie"].email)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(re.compile("/tableau-de-bord/"))
+
+
+def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shots, tmp_path):
+    world, base = app
+    page = new_page("lists")
+    log_in(page, base, world)
 
     page.get_by_role("link", name="Listes de patients").click()
     page.wait_for_selector("#list-results >> text=BERNARD")
@@ -76,11 +80,7 @@ def test_it_turns_pages_without_reloading_the_filters(app, new_page, shots, monk
     world, base = app
     monkeypatch.setattr("bamara.lists.views.PAGE_SIZE", 1)  # the live server runs in this process
     page = new_page("lists-pages")
-    page.goto(f"{base}/connexion/")
-    page.fill("#id_username", world.users["saisie"].email)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile("/tableau-de-bord/"))
+    log_in(page, base, world)
     page.goto(f"{base}/listes/patients/")
     page.get_by_label(re.compile("Maladie ou groupe ORPHA")).fill("typed, not submitted")
     first = page.locator("#list-results tbody").inner_text()
