@@ -649,16 +649,21 @@ class _Writer:
         if self._stored_lists is None:
             result: dict[str, dict[int, list[tuple[Any, ...]]]] = {name: {} for name in LIST_MODELS}
             selects = []
+            quote = connection.ops.quote_name
             for name, (model, parent, _) in LIST_MODELS.items():
                 parent_model = model._meta.get_field(parent).related_model
-                columns = [f"c.{connection.ops.quote_name(column)}" for column in _list_columns(model)]
+                columns = [f"c.{quote(column)}" for column in _list_columns(model)]
                 columns += ["''"] * (3 - len(columns))
-                selects.append(
-                    f"SELECT '{name}', c.{connection.ops.quote_name(parent + '_id')}, {', '.join(columns)} "
-                    f"FROM {connection.ops.quote_name(model._meta.db_table)} c "
-                    f"INNER JOIN {connection.ops.quote_name(parent_model._meta.db_table)} p "
-                    f"ON p.{connection.ops.quote_name(parent_model._meta.pk.column)} = c.{connection.ops.quote_name(parent + '_id')} "
-                    f"WHERE p.{connection.ops.quote_name('patient_id')} = %s")
+                parents = (f"SELECT {quote(parent_model._meta.pk.column)} FROM {quote(parent_model._meta.db_table)} "
+                           f"WHERE {quote('patient_id')} = %s")
+                # PostgreSQL: the parents' ids as an array computed first, so that the children
+                # are read by their index whatever the statistics say. A join planned on stale
+                # statistics of fast-growing tables went to sequential scans (6 ms per updated
+                # document at 10,000 documents, 10 ms of planning for the seven joins).
+                where = (f"c.{quote(parent + '_id')} = ANY(ARRAY({parents}))" if connection.vendor == "postgresql"
+                         else f"c.{quote(parent + '_id')} IN ({parents})")
+                selects.append(f"SELECT '{name}', c.{quote(parent + '_id')}, {', '.join(columns)} "
+                               f"FROM {quote(model._meta.db_table)} c WHERE {where}")
             # and the diseases of the first case of the family (parent: the record)
             table = connection.ops.quote_name(FirstCaseDisease._meta.db_table)
             selects.append(f"SELECT 'first_case', patient_id, CAST(orpha_code AS VARCHAR(16)), '', '' FROM {table} "
