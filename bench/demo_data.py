@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from backend_cpu import server_cpu  # bench/, the script's own folder (sys.path[0])
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bamara_bench"
 AS_OF = dt.date(2026, 11, 27)
 
@@ -40,15 +42,6 @@ def recreate_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def backend_cpu_seconds(pid: int | None) -> float | None:
-    """CPU time of the PostgreSQL backend serving us (same machine only), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb() -> tuple[float, float]:
@@ -80,19 +73,14 @@ def main() -> None:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     migrated = time.perf_counter() - started
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-    server_before = backend_cpu_seconds(backend)
+    server_before = server_cpu(connection)
     cpu_before = time.process_time()
     result = load_demo(
         args.patients, args.seed, batch_size=args.batch_size, as_of=AS_OF,
         progress=not args.no_progress,
     )
     cpu = time.process_time() - cpu_before
-    server_after = backend_cpu_seconds(backend)
+    server_after = server_cpu(connection)
     server = f", serveur {server_after - server_before:.1f} s" if server_before is not None and server_after else ""
     own, children = peak_rss_mb()
 

@@ -24,6 +24,8 @@ import os
 import statistics
 import time
 
+from backend_cpu import server_cpu  # bench/, the script's own folder (sys.path[0])
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bamara.settings")
 # As in production: cached templates, no query log (DEBUG keeps every SQL statement in memory).
 os.environ.setdefault("BAMARA_DEBUG", "0")
@@ -67,28 +69,15 @@ def top_up(target: int) -> None:
         print(f"VACUUM ANALYZE records_activity: {time.perf_counter() - started:.1f} s")
 
 
-def server_cpu() -> float:
-    """CPU seconds used so far by this connection's PostgreSQL backend (same machine only):
-    a figure that does not depend on what else the shared machine runs."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def timed(scope: scopes.Scope, period: Period, runs: int) -> tuple[list[float], list[float], dict, str]:
     times, cpu = [], []
     for _ in range(runs):
-        cpu_before = server_cpu()
+        cpu_before = server_cpu(connection)
         started = time.perf_counter()
         figures = compute(scope, period)
         times.append(time.perf_counter() - started)
-        cpu.append(server_cpu() - cpu_before)
+        cpu_after = server_cpu(connection)
+        cpu.append(cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else float("nan"))
     source = f"snapshot as of {figures.as_of:%Y-%m-%d %H:%M}" if figures.as_of else "computed live"
     return times, cpu, as_json(present(figures, suppressed=False)), source
 

@@ -89,20 +89,11 @@ def record_views(request: HttpRequest, patients: list[models.Model], detail: str
 def record_search(request: HttpRequest, text: str, patients: list[models.Model], detail: str) -> None:
     """A SEARCH event for the words typed, and one VIEW event per patient shown: one statement,
     so all or none are written without a transaction of its own."""
-    _bulk(request, [_event(request, Action.SEARCH, None, text)], patients, detail)
-
-
-def _event(request: HttpRequest, action: str, patient: models.Model | None, detail: str) -> AuditEvent:
-    user = request.user
-    return AuditEvent(user_id=user.pk, user_email=user.email, action=action,
-                      patient_id=patient.pk if patient is not None else None,
-                      object_type=patient._meta.label if patient is not None else "",
-                      object_id=str(patient.pk) if patient is not None else "", detail=detail[:255],
-                      ip_address=_client_ip(request), channel="web")
+    _bulk(request, [new_event(request, Action.SEARCH, detail=text)], patients, detail)
 
 
 def _bulk(request: HttpRequest, events: list[AuditEvent], patients: list[models.Model], detail: str) -> None:
     from bamara.records import inserts  # the rows bulk_create would send, without its compiler
 
-    events += [_event(request, Action.VIEW, p, detail) for p in patients]
+    events += [new_event(request, Action.VIEW, patient=p, obj=p, detail=detail) for p in patients]
     inserts.insert(AuditEvent, events)

@@ -64,13 +64,13 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     rows: list[dict] = []
     error = ""
     if form.is_valid():
-        paginator = None
         if form.filters_completeness:
             patients = form.with_completeness(form.patients())
             if patients is None:
                 error = too_many_for_completeness()
             else:
                 paginator = Paginator(patients.order_by(*form.patient_sort()).values_list("pk", flat=True), PAGE_SIZE)
+                page = paginator.get_page(request.GET.get("page"))
         else:
             # Page through the ids only, read in order from the site's list index
             # (lists.Entry), then load the page's 25 records.
@@ -79,12 +79,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
                 paginator = Paginator(form.ordered_ids(count), PAGE_SIZE)
                 paginator.count = count
                 page = paginator.get_page(request.GET.get("page"))
-                ids = list(page.object_list)
-        if paginator is not None:
-            if page is None:
-                page = paginator.get_page(request.GET.get("page"))
-                ids = list(page.object_list)
-            rows = _rows(ids, form.selected_sites())
+                page.object_list = list(page.object_list)
+        if page is not None:
+            rows = _rows(list(page.object_list), form.selected_sites())
             trail.record_views(request, [row["patient"] for row in rows], "liste de patients")
     context = {
         "form": form, "page": page, "rows": rows, "error": error,

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from bamara.records.models import CareEpisode, Patient
 
-from .memo import per_request
+from .memo import forget, per_request
 from .models import FiliereReferent, Site, SiteAccessGrant, SiteMembership, SiteRole, User
 
 
@@ -128,17 +128,18 @@ def current_site(request) -> Site | None:
     """The site the user works for now: chosen in the session, else the first of the user's
     (a site only read through a grant is never the current site). Once per request: the
     page and its navigation both ask."""
-    if _CURRENT not in request.__dict__:
+    def compute() -> Site | None:
         sites = member_sites(request.user)
         chosen = request.session.get(SESSION_SITE)
         site = sites.filter(pk=chosen).first() if chosen else None
-        request.__dict__[_CURRENT] = site or sites.order_by("code").first()
-    return request.__dict__[_CURRENT]
+        return site or sites.order_by("code").first()
+
+    return per_request(request.user, _CURRENT, compute)
 
 
 def choose_site(request, site: Site) -> bool:
     if not member_sites(request.user).filter(pk=site.pk).exists():
         return False
     request.session[SESSION_SITE] = site.pk
-    request.__dict__.pop(_CURRENT, None)
+    forget(request.user, _CURRENT)
     return True

@@ -206,10 +206,6 @@ def _english() -> bool:
     return (translation.get_language() or "fr").startswith("en")
 
 
-def item_label(item: Item) -> str:
-    return item.label
-
-
 class TernaryField(forms.TypedChoiceField):
     """oui / non / inconnu (None) for a nullable boolean; oui / non for a plain one."""
 
@@ -327,7 +323,7 @@ class Part:
         return [self.name]
 
     def label(self, single: bool) -> str:
-        return item_label(self.item)
+        return self.item.label
 
 
 def _column_of(reference: str) -> str:
@@ -360,7 +356,7 @@ class ColumnPart(Part):
 
     def label(self, single: bool) -> str:
         if single:
-            text = item_label(self.item)
+            text = self.item.label
         else:
             text = str(self.model_field.verbose_name)
             text = text[:1].upper() + text[1:]
@@ -711,7 +707,7 @@ class CodeListPart(Part):
 
     def label(self, single: bool) -> str:
         if single:
-            return item_label(self.item)
+            return self.item.label
         text = str(self.child_model._meta.get_field(f"{self.base}_code").verbose_name)
         return text[:1].upper() + text[1:]
 
@@ -999,7 +995,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return item_label(self.item)
+        return self.item.label
 
     @property
     def requirement(self) -> str:
@@ -1142,7 +1138,7 @@ class SdmForm(forms.Form):
             item = item_parts[0].item
             if len(item_parts) > 1 and item.requirement.level == RequirementLevel.MANDATORY and all(
                     _blank(part.value(cleaned)) for part in item_parts):
-                self.add_error(item_parts[0].name, _("« %(label)s » est obligatoire.") % {"label": item_label(item)})
+                self.add_error(item_parts[0].name, _("« %(label)s » est obligatoire.") % {"label": item.label})
         self._clean_diagnosis(cleaned)
         self._clean_ipp(cleaned)
         return cleaned
@@ -1305,7 +1301,7 @@ class SdmForm(forms.Form):
                     seen[item.id]["values"].append((part.label(False), text))
                     seen[item.id]["empty"] = False
                 continue
-            row = {"item": item, "label": item_label(item), "requirement": item.requirement.level.value,
+            row = {"item": item, "label": item.label, "requirement": item.requirement.level.value,
                    "retired": not item.active, "empty": empty,
                    "values": [(part.label(False) if multi else "", text)] if not (multi and empty) else []}
             seen[item.id] = row
