@@ -115,6 +115,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("BAMARA_CONN_MAX_AGE", "60")),
     )
 }
+# The intake's INSERTs are prepared on the PostgreSQL server (records.inserts; Django's own
+# cursors bind on the client and prepare nothing). Set to 0 behind a pooler that cannot keep
+# prepared statements (PgBouncer before 1.21 in transaction mode).
+BAMARA_PREPARE_INSERTS = os.environ.get("BAMARA_PREPARE_INSERTS", "1") != "0"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and BAMARA_PREPARE_INSERTS:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from bamara.audit.models import AuditEvent
@@ -170,7 +170,8 @@ def test_inserted_rows_get_their_ids_timestamps_and_json(debre):
 def test_many_rows_are_split_below_the_parameter_limit(debre, monkeypatch, rows):
     monkeypatch.setattr(inserts, "MAX_PARAMS", 15)  # a few rows per statement
     events = [AuditEvent(action="intake", channel="cda", detail=str(uuid.uuid4())) for _ in range(rows * 5)]
-    assert len(inserts.statements(AuditEvent, events)) > 1
+    # PostgreSQL: one array per column, one statement whatever the number of rows
+    assert len(inserts.statements(AuditEvent, events)) == (1 if connection.vendor == "postgresql" else rows * 5)
     inserts.insert(AuditEvent, events, returning=True)
     assert len({e.pk for e in events}) == len(events)
     assert AuditEvent.objects.count() == len(events)
@@ -179,3 +180,38 @@ def test_many_rows_are_split_below_the_parameter_limit(debre, monkeypatch, rows)
 def test_a_batch_of_documents_still_uses_the_fast_path(debre):
     acks = service.receive_batch([(data, "") for data in documents()[:3]], hospital=debre, channel="cli")
     assert all(ack.received_id for ack in acks)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL: statements prepared on the server")
+def test_it_sends_one_prepared_statement_text_whatever_the_number_of_rows(debre):
+    """Several rows: UNNEST, one array per column, the same text for 2 or 30 rows."""
+    texts = set()
+    for rows in (1, 7, 1, 30, 2, 5, 3):
+        events = [AuditEvent(action="intake", channel="cda", detail=f"{rows}-{n}") for n in range(rows)]
+        (sql, _), = inserts.statements(AuditEvent, events)
+        if rows > 1:  # one row: VALUES, its own prepared text
+            texts.add(sql)
+        inserts.insert(AuditEvent, events, returning=True)
+        assert [e.detail for e in AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")] == \
+            [e.detail for e in events]
+    assert len(texts) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['INSERT INTO "audit_auditevent"%UNNEST%'])
+        assert cursor.fetchone()[0] >= 1  # prepared once per connection
+
+
+def test_a_constraint_violation_is_djangos_integrity_error(debre):
+    """service.receive_document retries a document on django.db.IntegrityError (a row id
+    already taken): it must still be that exception, from insert and from a batch."""
+    first = Patient(hospital=debre, birth_name="A")
+    inserts.insert(Patient, [first], returning=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        inserts.insert(Patient, [Patient(hospital=debre, birth_name="B", uuid=first.uuid)])
+    batch = inserts.Batch()
+    batch.add(AuditEvent, [AuditEvent(action="intake", channel="cda", detail="x")])
+    batch.add(Patient, [Patient(hospital=debre, birth_name="C", uuid=first.uuid)], returning=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch.flush()
+    assert list(Patient.objects.values_list("birth_name", flat=True)) == ["A"]
+    assert not AuditEvent.objects.filter(detail="x").exists()
