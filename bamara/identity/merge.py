@@ -38,9 +38,19 @@ class MergeError(ValueError):
 Key = tuple[str, Any]  # (model label, primary key)
 
 
+# Hidden relations (related_name "+") a merge follows too: which source record of an import fed
+# the record (without it a re-import would create the merged record again). Not the import
+# rows (a run's log: a later run would count as a change of the kept record and block the
+# unmerge), nor the derived tables kept by their own triggers and signals (lists, reports,
+# quality).
+FOLLOWED_HIDDEN = frozenset({"imports.ImportedRecord"})
+
+
 def _reverse_relations(model: type[models.Model]) -> list[models.ForeignObjectRel]:
-    return [rel for rel in model._meta.related_objects
-            if (rel.one_to_many or rel.one_to_one) and not rel.field.many_to_many]
+    return [rel for rel in model._meta.get_fields(include_hidden=True)
+            if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)
+            and not rel.field.many_to_many
+            and (not rel.hidden or rel.related_model._meta.label in FOLLOWED_HIDDEN)]
 
 
 def closure(patients: list[Patient]) -> dict[Key, models.Model]:

@@ -89,7 +89,7 @@ class Merge(models.Model):
     merged_ipp = models.CharField(_("IPP du dossier fusionné"), max_length=64, blank=True, db_index=True)
     merged_ins = models.CharField(_("INS du dossier fusionné"), max_length=15, blank=True)
     merged_national_id = models.CharField(_("IDMR du dossier fusionné"), max_length=20, blank=True)
-    merged_cda_set_id = models.CharField(_("setId CDA du dossier fusionné"), max_length=128, blank=True)
+    merged_cda_set_id = models.CharField(_("setId CDA du dossier fusionné"), max_length=128, blank=True, db_index=True)
     candidate = models.ForeignKey(
         DuplicateCandidate, models.SET_NULL, null=True, blank=True, related_name="merges",
     )

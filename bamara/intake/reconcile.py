@@ -330,6 +330,11 @@ class _Writer:
                 self.note("info", "superseded_series", "Document d'une série setId que ce dossier a quittée pour une plus "
                           "récente : ignoré, dossier inchangé.")
                 return Outcome(superseded.patient, ignored=True, messages=self.messages)
+        if patient is None and self.same_ipp is None:
+            try:
+                patient = self.merged_into(ipp)
+            except _Superseded as superseded:
+                return Outcome(superseded.patient, ignored=True, messages=self.messages)
         created = patient is None
         # Optimistic: the ids of a document are its own UUIDs, nearly always free; a clash
         # raises IntegrityError and the document is stored again with the careful look-up.
@@ -405,6 +410,40 @@ class _Writer:
         self.note("info", "adopted", "Dossier existant rattaché au document par l'IPP : les données saisies sur le web "
                   "que le document ne porte pas sont conservées.", "ipp")
         return existing
+
+    def merged_into(self, ipp: str) -> Patient | None:
+        """A series (or IPP) whose record was merged into another goes to the kept record, not
+        to a new one (the duplicate would come back). The kept record takes the series when it
+        has none; when it follows another series, the document is ignored and the EHR told so:
+        applying it would replace that series' data, and the two series would then take turns."""
+        from bamara.identity.models import Merge
+
+        merges = Merge.objects.filter(hospital_id=self.hospital.pk, unmerged_at__isnull=True)
+        wanted = Q(merged_cda_set_id=self.parsed.set_id)
+        if ipp:
+            wanted |= Q(merged_ipp=ipp)
+        found = set(merges.filter(wanted).values_list("merged_cda_set_id", flat=True)[:10])
+        if not found:  # nearly always: one indexed look-up
+            return None
+        from bamara.identity.merge import kept_record
+
+        if self.parsed.set_id in found:
+            pk = kept_record(self.hospital.pk, cda_set_id=self.parsed.set_id)
+        else:
+            pk = kept_record(self.hospital.pk, ipp=ipp)
+        kept = Patient.objects.select_for_update().filter(pk=pk).first() if pk is not None else None
+        if kept is None:
+            return None
+        self.loaded[kept.pk] = _snapshot(kept)
+        if kept.cda_set_id and kept.cda_set_id != self.parsed.set_id:
+            self.note("warning", "merged_series", f"Le dossier de cette série setId a été fusionné dans le dossier "
+                      f"{kept.uuid}, qui suit la série {kept.cda_set_id} : document conservé mais non appliqué. "
+                      "Fusionner aussi les deux dossiers dans le DPI.", "ipp")
+            raise _Superseded(kept)
+        self.note("warning", "merged_series_adopted", f"Le dossier de cette série setId a été fusionné dans le dossier "
+                  f"{kept.uuid} : ce dossier suit désormais la série du document.", "ipp")
+        kept.cda_version = None
+        return kept
 
     def uuids_in_use(self) -> dict[str, set[uuid.UUID]]:
         """Which of the UUIDs the document's rows could get are already stored: one query

@@ -210,3 +210,43 @@ def test_it_never_lifts_an_objection_recorded_on_the_web(debre):
                  .replace(b"19790328", b"19770714"), debre)  # 2022.01: "non-opposition"
     assert "opposition_kept" in [m.code for m in ack.messages]
     assert Patient.objects.get(pk=web.pk).opposition is True
+
+
+def other_series(root) -> None:
+    """Another EHR record of the same person: its own setId and IPP (a duplicate in the EHR)."""
+    root.find(q("setId")).set("root", "1.2.250.1.213.1.1.1.30.999")
+    for identifier in root.find(q("recordTarget")).find(q("patientRole")).findall(q("id")):
+        if not identifier.get("root", "").startswith("1.2.250.1.213.1.4."):  # the IPP, not an INS
+            identifier.set("extension", "IPP-DOUBLON")
+
+
+def test_it_sends_the_series_of_a_merged_record_to_the_record_that_kept_it(debre):
+    from bamara.identity.merge import merge
+
+    web = Patient.objects.create(hospital=debre, birth_name="NESSI", first_birth_given_name="Ruth",
+                                 sex_code="F", sex_system=oids.HL7_GENDER, ipp="IPP-WEB", gp_name="Dr Web")
+    ehr = record(ingest(example(PREGNANT), debre))  # IPP 1234567890121: another record
+    merge(web, ehr, None)
+    assert list(Patient.objects.all()) == [web]
+    ack = ingest(version(example(PREGNANT), 2), debre)
+    assert ack.status != Status.REJECTED and "merged_series_adopted" in [m.code for m in ack.messages]
+    patient = Patient.objects.get()  # not a new record: the duplicate stays merged
+    assert patient.pk == web.pk and ack.patient == str(web.uuid)
+    assert (patient.cda_set_id, patient.cda_version) == ("1.2.250.1.213.1.1.1.30.2024.2", 2)
+    assert patient.gp_name == "Stéphane MEDIONI"
+    assert ingest(version(example(PREGNANT), 3), debre).status != Status.IGNORED  # now its own series
+
+
+def test_it_ignores_the_series_of_a_merged_record_when_the_kept_one_follows_another(debre):
+    from bamara.identity.merge import merge
+
+    kept = record(ingest(example(PREGNANT), debre))
+    other = record(ingest(version(example(PREGNANT), 1, other_series), debre))
+    assert kept.pk != other.pk
+    merge(kept, other, None)
+    ack = ingest(version(example(PREGNANT), 2, other_series), debre)
+    assert ack.status == Status.IGNORED and "merged_series" in [m.code for m in ack.messages]
+    assert ack.patient == str(kept.uuid)
+    patient = Patient.objects.get()
+    assert (patient.pk, patient.cda_set_id, patient.cda_version) == (kept.pk, "1.2.250.1.213.1.1.1.30.2024.2", 1)
+    assert ReceivedDocument.objects.filter(status=Status.IGNORED, patient=kept).count() == 1
