@@ -99,6 +99,11 @@ def store(parsed: ParsedDocument, hospital: Hospital, *, optimistic: bool = Fals
 # -- values --------------------------------------------------------------------------------
 
 
+# Merges still in force of this hospital for this setId or IPP (identity_merge is indexed on both).
+_MERGED_SQL = ("SELECT merged_cda_set_id FROM identity_merge WHERE hospital_id = %s AND unmerged_at IS NULL "
+               "AND (merged_cda_set_id = %s OR merged_ipp = %s) LIMIT 10")
+
+
 class _Superseded(Exception):
     def __init__(self, patient: Patient) -> None:
         self.patient = patient
@@ -416,14 +421,10 @@ class _Writer:
         to a new one (the duplicate would come back). The kept record takes the series when it
         has none; when it follows another series, the document is ignored and the EHR told so:
         applying it would replace that series' data, and the two series would then take turns."""
-        from bamara.identity.models import Merge
-
-        merges = Merge.objects.filter(hospital_id=self.hospital.pk, unmerged_at__isnull=True)
-        wanted = Q(merged_cda_set_id=self.parsed.set_id)
-        if ipp:
-            wanted |= Q(merged_ipp=ipp)
-        found = set(merges.filter(wanted).values_list("merged_cda_set_id", flat=True)[:10])
-        if not found:  # nearly always: one indexed look-up
+        with connection.cursor() as cursor:  # for every new record: SQL text built once, not by the ORM
+            cursor.execute(_MERGED_SQL, [self.hospital.pk, self.parsed.set_id, ipp or None])
+            found = {set_id for (set_id,) in cursor.fetchall()}
+        if not found:  # nearly always
             return None
         from bamara.identity.merge import kept_record
 
