@@ -31,6 +31,9 @@ DEFAULT_THRESHOLD = 0.9
 # Prior probability that two records of one hospital are the same person: a rare-disease
 # hospital file of ~4,000 patients with ~2 % duplicates gives 2 × 0.02 / 4,000 = 1e-5.
 PRIOR = 1e-5
+# The bulk search's DuckDB memory (it spills beyond), and the records read per chunk.
+MEMORY_LIMIT = "256MB"
+CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Traits:
     sex: str                 # "F", "M", "" unknown
     birth_place: str = ""    # INSEE commune code or "" unknown
     used_name: str = ""
+    group: str = ""          # only records of one group are compared (the hospital)
 
 
 @dataclass(frozen=True)
@@ -97,15 +101,19 @@ def settings() -> dict[str, Any]:
         "unique_id_column_name": "key",
         "probability_two_random_records_match": PRIOR,
         "blocking_rules_to_generate_predictions": [
-            # Same full date, or day and month swapped (both give the same sorted key).
-            "l.dob_sorted = r.dob_sorted",
+            # Within one group (a hospital: duplicates are merged within a hospital).
+            # Same full date, or day and month swapped (both give the same sorted key), and a
+            # birth name or first name of the same initial: in a million records, a date
+            # alone paired each record with ~30 others.
+            "l.grp = r.grp AND l.dob_sorted = r.dob_sorted AND (left(l.sn, 1) = left(r.sn, 1) OR left(l.fn, 1) = left(r.fn, 1))",
             # Same sounding names: catches typos in the date and partial dates.
-            "l.sn_ph = r.sn_ph AND l.fn_ph = r.fn_ph",
-            # Same sounding birth name and birth year: a typo in the first name and in the date.
-            "l.sn_ph = r.sn_ph AND l.year = r.year",
+            "l.grp = r.grp AND l.sn_ph = r.sn_ph AND l.fn_ph = r.fn_ph",
+            # Same sounding birth name and birth year (and a sex that does not differ): a typo
+            # in the first name and in the date.
+            "l.grp = r.grp AND l.sn_ph = r.sn_ph AND l.year = r.year AND (l.sex IS NULL OR r.sex IS NULL OR l.sex = r.sex)",
             # A used name typed as the birth name, with the same first name and year.
-            "l.un_ph = r.sn_ph AND l.fn_ph = r.fn_ph",
-            "l.sn_ph = r.un_ph AND l.fn_ph = r.fn_ph",
+            "l.grp = r.grp AND l.un_ph = r.sn_ph AND l.fn_ph = r.fn_ph",
+            "l.grp = r.grp AND l.sn_ph = r.un_ph AND l.fn_ph = r.fn_ph",
         ],
         "comparisons": [
             {"output_column_name": "sn", "comparison_levels": _name_levels("sn", cross=True)},
@@ -209,6 +217,7 @@ def features(traits: Traits) -> dict[str, Any]:
         "dob": dob, "year": year, "dob_sorted": dob_sorted,
         "sex": sex if sex in ("F", "M") else None,
         "place": place if len(place) == 5 else None,
+        "grp": str(traits.group),
     }
 
 
@@ -221,14 +230,46 @@ def _arrow(rows: list[dict[str, Any]]):
     return pa.table({name: pa.array([row[name] for row in rows], pa.string()) for name in _COLUMNS})
 
 
-def _linker(rows: list[dict[str, Any]]):
+def _connection(memory_limit: str | None = None):
     import duckdb
-    from splink import DuckDBAPI, Linker
 
     # DuckDB spills to a temporary directory of its own, never to the working directory.
-    connection = duckdb.connect(config={"temp_directory": tempfile.gettempdir() + "/bamara-duckdb"})
-    db_api = DuckDBAPI(connection)
+    config = {"temp_directory": tempfile.gettempdir() + "/bamara-duckdb"}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return duckdb.connect(config=config)
+
+
+def _linker(rows: list[dict[str, Any]]):
+    from splink import DuckDBAPI, Linker
+
+    db_api = DuckDBAPI(_connection())
     return Linker(db_api.register(_arrow(rows)), settings(), log_level=None)
+
+
+def _load(connection, records: Iterable[Traits]) -> int:
+    """The records' features into the DuckDB table ``records``, CHUNK rows at a time: the
+    Python side holds one chunk, never the whole file (a million rows of feature dicts took
+    over a gigabyte). The row count."""
+    names = ", ".join(f'"{name}" VARCHAR' for name in _COLUMNS)
+    connection.execute(f"CREATE TABLE records ({names})")
+    count = 0
+    chunk: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        connection.register("chunk", _arrow(chunk))
+        connection.execute("INSERT INTO records SELECT * FROM chunk")
+        connection.unregister("chunk")
+        chunk.clear()
+
+    for traits in records:
+        chunk.append(features(traits))
+        count += 1
+        if len(chunk) == CHUNK:
+            flush()
+    if chunk:
+        flush()
+    return count
 
 
 def _pairs_from(records: list[dict[str, Any]]) -> list[Pair]:
@@ -245,22 +286,28 @@ def _pairs_from(records: list[dict[str, Any]]) -> list[Pair]:
 def find_pairs(records: Iterable[Traits], threshold: float = DEFAULT_THRESHOLD) -> list[Pair]:
     """Candidate pairs at or above the threshold, most probable first.
 
-    Raises ValueError when two records share a key.
+    The records are streamed into DuckDB, which works within MEMORY_LIMIT and spills the rest
+    to disk. Raises ValueError when two records share a key.
     """
-    rows = [features(traits) for traits in records]
-    keys = {row["key"] for row in rows}
-    if len(keys) != len(rows):
-        raise ValueError("deux enregistrements ont la même clé")
-    if len(rows) < 2:
-        return []
-    logging.getLogger("splink").setLevel(logging.WARNING)
-    linker = _linker(rows)
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
-    relation = predictions.as_duckdbpyrelation()
-    columns = relation.columns
-    wanted = ["key_l", "key_r", "match_probability"] + [f"mw_{name}" for name in _COMPARISONS]
-    selected = [name for name in wanted if name in columns]
-    result = [dict(zip(selected, values, strict=True)) for values in relation.select(*selected).fetchall()]
+    from splink import DuckDBAPI, Linker
+
+    connection = _connection(MEMORY_LIMIT)
+    try:
+        count = _load(connection, records)
+        if count < 2:
+            return []
+        if connection.execute('SELECT count(DISTINCT "key") FROM records').fetchall()[0][0] != count:
+            raise ValueError("deux enregistrements ont la même clé")
+        logging.getLogger("splink").setLevel(logging.WARNING)
+        linker = Linker(DuckDBAPI(connection).register("records"), settings(), log_level=None)
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        relation = predictions.as_duckdbpyrelation()
+        columns = relation.columns
+        wanted = ["key_l", "key_r", "match_probability"] + [f"mw_{name}" for name in _COMPARISONS]
+        selected = [name for name in wanted if name in columns]
+        result = [dict(zip(selected, values, strict=True)) for values in relation.select(*selected).fetchall()]
+    finally:
+        connection.close()
     pairs = _pairs_from(result)
     pairs.sort(key=lambda pair: (-pair.probability, pair.key_a, pair.key_b))
     return pairs

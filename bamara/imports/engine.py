@@ -459,7 +459,7 @@ class Importer:
                 pk__in=ImportRow.objects.filter(run=self.run, patient__isnull=False)
                 .values("patient_id")).order_by("pk")
             entries = ((pk, tuple(values)) for pk, *values in
-                       found.values_list("pk", *_TRAIT_COLUMNS).iterator(chunk_size=5000))
+                       found.values_list("pk", *_TRAIT_COLUMNS, "hospital_id").iterator(chunk_size=5000))
         else:
             entries = self.scratch.traits()
         found_pairs = dedup.find_pairs(_traits(str(key), values) for key, values in entries)
@@ -566,10 +566,10 @@ def _trait_values(values: dict[str, Any]) -> tuple:
 def _traits(key: str, values: Iterable[Any]):
     from bamara.identity import dedup
 
-    name, first, given, date, precision, sex, place, used = values
+    name, first, given, date, precision, sex, place, used, hospital = values
     text = ""
     if date is not None:
         text = {"Y": date.strftime("%Y"), "M": date.strftime("%Y-%m")}.get(precision, date.isoformat())
     return dedup.Traits(key=key, birth_name=name or "", first_name=first or given or "",
                         birth_date=text, sex=sex if sex in ("F", "M") else "",
-                        birth_place=place or "", used_name=used or "")
+                        birth_place=place or "", used_name=used or "", group=str(hospital))

@@ -114,9 +114,9 @@ class Scratch:
                             [Message(*m) for m in pickle.loads(messages)] if messages else [])
 
     def traits(self) -> Iterator[tuple[int, tuple]]:
-        """(row number, trait columns as engine._TRAIT_COLUMNS), in row order."""
+        """(row number, trait columns as engine._TRAIT_COLUMNS then the hospital), in row order."""
         cursor = self.db.execute("SELECT number, birth_name, first_name, given_names, birth_date, "
-                                 "precision, sex, place, used_name FROM traits ORDER BY number")
+                                 "precision, sex, place, used_name, hospital FROM traits ORDER BY number")
         for number, name, first, given, date, *rest in cursor:
             yield number, (name, first, given, dt.date.fromisoformat(date) if date else None, *rest)
 

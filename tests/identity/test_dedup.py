@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from django.core.management import CommandError, call_command
 
+from bamara.identity import dedup
 from bamara.identity.dedup import (
     DEFAULT_THRESHOLD,
     Traits,
@@ -132,3 +133,40 @@ def test_it_scores_many_pairs_at_once_like_one_at_a_time():
     expected = [score(a, b) for a, b in pairs]
     assert score_many(pairs) == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert score_many([]) == []
+
+
+def test_it_pairs_records_of_one_group_only():
+    twin = replace(LEA, key="2", birth_name="LEFEBVRE")
+    assert [(p.key_a, p.key_b) for p in find_pairs([replace(LEA, group="7"), replace(twin, group="7")])] == [("1", "2")]
+    assert find_pairs([replace(LEA, group="7"), replace(twin, group="8")]) == []  # two hospitals
+
+
+def test_it_reads_the_records_chunk_by_chunk(monkeypatch):
+    records, _ = generate(600, 0.05, seed=3)
+    whole = find_pairs(records)
+    monkeypatch.setattr(dedup, "CHUNK", 7)
+    assert find_pairs(iter(records)) == whole and whole
+    with pytest.raises(ValueError, match="même clé"):  # a key seen in an earlier chunk
+        find_pairs([*records[:10], replace(records[2], birth_name="AUTRE")])
+
+
+def test_it_holds_one_chunk_of_records_in_python_not_the_whole_file(monkeypatch):
+    """Python's own allocations during a bulk search (DuckDB's are bounded by MEMORY_LIMIT):
+    a list of every record's features took ~750 bytes per record in Python, and as much again
+    as an Arrow table."""
+    import gc
+    import tracemalloc
+
+    records, _ = generate(20_000, 0.01, seed=5)
+    monkeypatch.setattr(dedup, "CHUNK", 1_000)
+    find_pairs(records[:500])  # modules loaded, and the name caches filled, before measuring
+    for record in records:
+        features(record)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        find_pairs(iter(records))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, peak  # 0.7 MB; a list of every record's features: 15 MB
