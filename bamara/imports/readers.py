@@ -50,6 +50,31 @@ def is_xlsx(path: str | Path) -> bool:
 def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every non-empty data row; ``ReadError`` when the file
     cannot be read or lacks columns the mapping needs."""
+    shape, rows = open_rows(path, mapping)
+    for number, values in rows:
+        yield number, shape(values)
+
+
+class RowShape:
+    """A row's cells (a list) as {column: text}, by the file's header."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.plain = all(header) and len(set(header)) == self.width  # no unnamed or repeated column
+
+    def __call__(self, values: list[str]) -> dict[str, str]:
+        if self.plain:
+            if len(values) < self.width:
+                values = [*values, *[""] * (self.width - len(values))]
+            return dict(zip(self.header, values, strict=False))  # extra cells dropped
+        return {h: (values[i] if i < len(values) else "") for i, h in enumerate(self.header) if h}
+
+
+def open_rows(path: str | Path, mapping: Mapping) -> tuple[RowShape, Iterator[tuple[int, list[str]]]]:
+    """The header read and checked (``ReadError``), and (row number, cells) for every non-empty
+    data row: what ``read_rows`` gives before the cells are named (cheaper to send to another
+    process)."""
     rows = _xlsx(path) if is_xlsx(path) else _csv(path, mapping)
     try:
         header = next(rows)
@@ -61,18 +86,13 @@ def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[st
     missing = [c for c in required if c not in header and not _optional_repeat(c, mapping)]
     if missing:
         raise ReadError(f"colonne(s) absente(s) du fichier : {', '.join(missing)}")
-    width = len(header)
-    plain = all(header) and len(set(header)) == width  # no unnamed or repeated column
+    return RowShape(header), _numbered(rows)
+
+
+def _numbered(rows: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     for number, values in enumerate(rows, start=2):
-        if not any(values):
-            continue
-        if plain:
-            if len(values) < width:
-                values = [*values, *[""] * (width - len(values))]
-            yield number, dict(zip(header, values, strict=False))  # extra cells dropped
-        else:
-            yield number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)
-                           if h}
+        if any(values):
+            yield number, values
 
 
 def _optional_repeat(column: str, mapping: Mapping) -> bool:
