@@ -52,18 +52,25 @@ def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[st
     cannot be read or lacks columns the mapping needs."""
     shape, rows = open_rows(path, mapping)
     for number, values in rows:
-        yield number, shape(values)
+        row = shape(values)
+        if row is not None:
+            yield number, row
 
 
 class RowShape:
-    """A row's cells (a list) as {column: text}, by the file's header."""
+    """A row's cells (a list) stripped and named by the file's header ({column: text}), or
+    None for a blank row. (Stripped here, not by the reader: in a parallel dry run, by the
+    workers.)"""
 
     def __init__(self, header: list[str]) -> None:
         self.header = header
         self.width = len(header)
         self.plain = all(header) and len(set(header)) == self.width  # no unnamed or repeated column
 
-    def __call__(self, values: list[str]) -> dict[str, str]:
+    def __call__(self, values: list[str]) -> dict[str, str] | None:
+        values = [v.strip() for v in values]
+        if not any(values):
+            return None
         if self.plain:
             if len(values) < self.width:
                 values = [*values, *[""] * (self.width - len(values))]
@@ -91,7 +98,7 @@ def open_rows(path: str | Path, mapping: Mapping) -> tuple[RowShape, Iterator[tu
 
 def _numbered(rows: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     for number, values in enumerate(rows, start=2):
-        if any(values):
+        if any(values):  # blank cells (spaces) are found by RowShape
             yield number, values
 
 
@@ -108,8 +115,7 @@ def _csv(path: str | Path, mapping: Mapping) -> Iterator[list[str]]:
     options = mapping.spec.csv
     try:
         with open(path, encoding=options.encoding, newline="") as handle:
-            for values in csv.reader(handle, delimiter=options.delimiter):
-                yield [v.strip() for v in values]
+            yield from csv.reader(handle, delimiter=options.delimiter)
     except UnicodeDecodeError as exc:
         raise ReadError(f"encodage inattendu (attendu : {options.encoding}) : {exc}") from None
     except csv.Error as exc:

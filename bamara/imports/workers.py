@@ -43,7 +43,7 @@ def state(transform: Any, shape: Any, duplicates: bool, key: str | bytes) -> byt
 
 
 def prepare(rows: list[tuple[int, list[str]]]) -> list[tuple]:
-    """Each row transformed, with its identifier and traits (what the planner would compute),
+    """Each (non-blank) row transformed, with its identifier and traits (what the planner would compute),
     as tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
     from .engine import _national_id, _patient_values, _trait_values
 
@@ -51,7 +51,10 @@ def prepare(rows: list[tuple[int, list[str]]]) -> list[tuple]:
     transform, shape, duplicates, key = _state
     prepared = []
     for number, cells in rows:
-        parsed = transform(number, shape(cells))
+        row = shape(cells)
+        if row is None:  # blank
+            continue
+        parsed = transform(number, row)
         national_id, traits = "", None
         if not parsed.rejected:
             values = _patient_values(parsed)

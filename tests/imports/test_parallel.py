@@ -4,9 +4,10 @@ dry run in one process reports."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from bamara.imports import service
-from bamara.imports.engine import Parsed
+from bamara.imports.engine import Parsed, _text_array
 from bamara.imports.models import Outcome
 from bamara.imports.service import import_file
 from bamara.imports.transform import Orphanet
@@ -86,3 +87,17 @@ def test_it_skips_blank_rows_with_worker_processes(world, orphanet_codes, tmp_pa
     _run, spread = import_file(path, "cemara", commit=False, workers=1)
     assert report(spread) == report(alone)
     assert [r.number for r in spread.results] == [2, 4]
+
+
+def test_it_writes_text_look_ups_as_one_postgresql_array_literal():
+    assert _text_array(["a", "", "NULL", "x,y"]) == '{"a","","NULL","x,y"}'
+    assert _text_array(['b"c', "d\\e", "f"]) == '{"b\\"c","d\\\\e","f"}'
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+@pytest.mark.django_db
+def test_it_reads_the_text_array_literal_back_as_the_values():
+    values = ["a", 'b"c', "d\\e", "", "NULL", "x,y", "{z}", "é", '"']
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [_text_array(values)])
+        assert cursor.fetchone()[0] == values
