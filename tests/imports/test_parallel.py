@@ -3,10 +3,12 @@ dry run in one process reports."""
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 from django.db import connection
 
-from bamara.imports import service
+from bamara.imports import service, workers
 from bamara.imports.engine import Parsed, _text_array
 from bamara.imports.models import Outcome
 from bamara.imports.service import import_file
@@ -101,3 +103,10 @@ def test_it_reads_the_text_array_literal_back_as_the_values():
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::text[]", [_text_array(values)])
         assert cursor.fetchone()[0] == values
+
+
+def test_it_fails_the_dry_run_when_a_worker_cannot_start(world, orphanet_codes, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setattr(workers, "state", lambda *_args: b"not a pickle")
+    with pytest.raises(BrokenProcessPool):
+        import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=False, workers=1)
