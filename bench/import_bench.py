@@ -7,6 +7,7 @@ PostgreSQL backend (the machine is shared: CPU time is steadier than wall-clock 
     uv run python bench/import_bench.py [--rows 1000000] [--db /tmp/import-bench.sqlite3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h6_import_bench \\
         uv run python bench/import_bench.py --fresh [--phases dry,commit] [--profile /tmp/p]
+        [--workers N] [--reuse]
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _recreate(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def phase(export: Path, commit: bool, duplicates: bool, profile: str | None) -> dict:
+def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
+          workers: int | None) -> dict:
     """One import of ``export`` in this (child) process: its rows/s, peak RSS and CPU time."""
     import django
 
@@ -63,6 +65,8 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None) -> 
 
     cpu_db = _backend_cpu()
     cpu = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_cpu = children.ru_utime + children.ru_stime
     started = time.monotonic()
     done = 0
 
@@ -77,7 +81,7 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None) -> 
 
     def run():
         return service.import_file(export, "cemara", commit=commit, progress=progress,
-                                   duplicates=duplicates, batch_size=2000)
+                                   duplicates=duplicates, batch_size=2000, workers=workers)
 
     if profile:
         import cProfile
@@ -89,11 +93,15 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None) -> 
         _run, summary = run()
     elapsed = time.monotonic() - started
     cpu_db_after = _backend_cpu()
+    # Worker processes (a parallel dry run), once they have ended.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "seconds": elapsed, "rows": summary.counts["read"], "summary": summary.line(),
         "cpu": time.process_time() - cpu,
+        "cpu_workers": children.ru_utime + children.ru_stime - children_cpu,
         "cpu_db": None if cpu_db is None or cpu_db_after is None else cpu_db_after - cpu_db,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_workers_mb": children.ru_maxrss / 1024,
     }
 
 
@@ -106,6 +114,10 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true",
                         help="PostgreSQL: drop and create the database of DATABASE_URL first")
     parser.add_argument("--profile", help="cProfile each phase into PROFILE.dry / PROFILE.commit")
+    parser.add_argument("--workers", type=int,
+                        help="dry-run worker processes (default: service.default_workers)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the export of an earlier run when it has --rows rows")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one phase, in a child process
     args = parser.parse_args()
     if "bamara_bench" in os.environ.get("DATABASE_URL", ""):
@@ -114,7 +126,7 @@ def main() -> None:
     os.environ.setdefault("BAMARA_DEBUG", "0")  # as in production: no query log
     export = Path(args.db).with_suffix(".csv")
     if args.child:
-        result = phase(export, args.child == "commit", args.duplicates, args.profile)
+        result = phase(export, args.child == "commit", args.duplicates, args.profile, args.workers)
         print(json.dumps(result))
         return
 
@@ -136,11 +148,14 @@ def main() -> None:
         load_orphanet()
         make_world()
     started = time.monotonic()
-    subprocess.run([sys.executable, "-c", GENERATE, str(export), str(args.rows)], check=True,
-                   cwd=ROOT)
+    if not (args.reuse and export.exists() and export.with_suffix(".rows").exists()
+            and export.with_suffix(".rows").read_text() == str(args.rows)):
+        subprocess.run([sys.executable, "-c", GENERATE, str(export), str(args.rows)], check=True,
+                       cwd=ROOT)
+        export.with_suffix(".rows").write_text(str(args.rows))
     with open(export, encoding="utf-8") as handle:
         rows = sum(1 for _ in handle) - 1
-    print(f"export: {rows} rows generated in {time.monotonic() - started:.0f} s", flush=True)
+    print(f"export: {rows} rows ready in {time.monotonic() - started:.0f} s", flush=True)
     with open("/proc/loadavg") as handle:
         print(f"load average before: {' '.join(handle.read().split()[:3])}")
 
@@ -149,16 +164,20 @@ def main() -> None:
         command = [sys.executable, __file__, "--child", name, "--db", args.db]
         command += ["--duplicates"] if args.duplicates else []
         command += ["--profile", args.profile] if args.profile else []
+        command += ["--workers", str(args.workers)] if args.workers is not None else []
         output = subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.PIPE,
                                 text=True).stdout
         result = json.loads(output.strip().splitlines()[-1])
         cpu_db = f" + PostgreSQL {result['cpu_db']:.0f} s" if result["cpu_db"] is not None else ""
+        workers = (f" + workers {result['cpu_workers']:.1f} s" if result["cpu_workers"] else "")
+        peak_workers = (f" (largest worker {result['peak_workers_mb']:.0f} MB)"
+                        if result["cpu_workers"] else "")
+        cpu_total = result["cpu"] + result["cpu_workers"] + (result["cpu_db"] or 0)
         print(f"{name}: {result['summary']}")
         print(f"{name}: {result['rows']} rows in {result['seconds']:.1f} s, "
-              f"{result['rows'] / result['seconds']:.0f} rows/s, peak RSS {result['peak_mb']:.0f} MB, "
-              f"CPU {result['cpu']:.1f} s{cpu_db} "
-              f"({result['rows'] / (result['cpu'] + (result['cpu_db'] or 0)):.0f} rows per CPU s)",
-              flush=True)
+              f"{result['rows'] / result['seconds']:.0f} rows/s, peak RSS {result['peak_mb']:.0f} MB"
+              f"{peak_workers}, CPU {result['cpu']:.1f} s{workers}{cpu_db} "
+              f"({result['rows'] / cpu_total:.0f} rows per CPU s)", flush=True)
     with open("/proc/loadavg") as handle:
         print(f"load average after: {' '.join(handle.read().split()[:3])}")
 

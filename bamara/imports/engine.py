@@ -15,12 +15,17 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+import tempfile
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -41,7 +46,7 @@ from bamara.records.search import NAME_FIELDS, name_keys
 
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
-from .readers import read_rows
+from .readers import open_rows, read_rows
 from .scratch import Results, RowResult, Scratch
 from .transform import (
     ELSEWHERE,
@@ -104,7 +109,7 @@ Progress = Callable[[int], None]
 class Importer:
     def __init__(self, run: ImportRun, mapping: Mapping, path: str | Path, *, commit: bool,
                  batch_size: int = BATCH, progress: Progress | None = None,
-                 duplicates: bool = True) -> None:
+                 duplicates: bool = True, workers: int = 0) -> None:
         self.run = run
         self.mapping = mapping
         self.path = path
@@ -112,6 +117,8 @@ class Importer:
         self.batch_size = batch_size
         self.progress = progress
         self.duplicates = duplicates
+        # Dry run only: processes transforming the rows while this one plans (0: none).
+        self.workers = workers if not commit and "DJANGO_SETTINGS_MODULE" in os.environ else 0
         orphanet = Orphanet()
         if mapping.spec.diagnoses is not None and not orphanet.loaded:
             raise ImportFailure("la nomenclature Orphanet n'est pas chargée (bamara load_orphanet)")
@@ -136,15 +143,9 @@ class Importer:
         start = run.checkpoint if self.commit else 0
         if self.commit:
             self.summary.counts.update(run.counts or {})
-        batch: list[Parsed] = []
-        for number, row in read_rows(self.path, self.mapping):
-            if number <= start:
-                continue
-            batch.append(self.transform(number, row))
-            if len(batch) >= self.batch_size:
-                self._batch(batch)
-                batch = []
-        if batch:
+        batches = (self._prepared_batches() if self.scratch is not None and self.workers
+                   else self._batches(start))
+        for batch in batches:
             self._batch(batch)
         if self.duplicates:
             self._duplicates()
@@ -162,6 +163,44 @@ class Importer:
             run.counts = dict(self.summary.counts) | {"probable_duplicates": len(self.summary.pairs)}
             run.save(update_fields=["counts"])
         return self.summary
+
+    def _batches(self, start: int) -> Iterator[list[Parsed]]:
+        batch: list[Parsed] = []
+        for number, row in read_rows(self.path, self.mapping):
+            if number <= start:
+                continue
+            batch.append(self.transform(number, row))
+            if len(batch) >= self.batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _prepared_batches(self) -> Iterator[list[Parsed]]:
+        """A dry run's batches transformed by worker processes (``workers.prepare``), in file
+        order, while this process plans the batch before. At most two batches per worker are
+        in flight: memory stays bounded."""
+        from . import workers
+
+        shape, rows = open_rows(self.path, self.mapping)
+        self.transform.orphanet.preload()  # the workers do not query the database
+        with tempfile.NamedTemporaryFile(prefix="bamara-import-") as state:
+            state.write(workers.state(self.transform, shape, self.duplicates, settings.IDMR_KEY))
+            state.flush()
+            pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=workers.start,
+                initargs=(os.environ["DJANGO_SETTINGS_MODULE"], state.name))
+            pending: deque[Future] = deque()
+            try:
+                for chunk in _chunks(rows, self.batch_size):
+                    pending.append(pool.submit(workers.prepare, chunk))
+                    if len(pending) > 2 * self.workers:
+                        yield from _unpack(pending.popleft().result())
+                while pending:
+                    yield from _unpack(pending.popleft().result())
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _batch(self, batch: list[Parsed]) -> None:
         plan = self._plan(batch)
@@ -196,16 +235,17 @@ class Importer:
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.key = self._key(parsed)  # type: ignore[attr-defined]
-            parsed.national_id = ""  # type: ignore[attr-defined]
-            if not parsed.rejected:
+            if parsed.rejected:
+                parsed.national_id = ""
+            elif parsed.national_id is None:  # not computed by a worker (workers.prepare)
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
-                parsed.national_id = _national_id(parsed.values)  # type: ignore[attr-defined]
+                parsed.national_id = _national_id(parsed.values)
         accepted = [p for p in batch if not p.rejected]
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
-        ids = {p.national_id for p in accepted if p.national_id}  # type: ignore[attr-defined]
+        ids = {p.national_id for p in accepted if p.national_id}
         ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
         # Every hospital's patients with these identifiers: the same hospital federates, another
         # hospital keeps its own record with the same identifier (reported).
@@ -242,7 +282,7 @@ class Importer:
             key: str = parsed.key  # type: ignore[attr-defined]
             site: Site = parsed.site  # type: ignore[attr-defined]
             hospital = site.hospital_id
-            national_id: str = parsed.national_id  # type: ignore[attr-defined]
+            national_id: str = parsed.national_id  # type: ignore[assignment]
             earlier = batch_keys.get(key) or earlier_keys.get(key)
             record = records.get(key)
             if earlier is not None or (record is not None and record.run_id == self.run.pk
@@ -295,8 +335,8 @@ class Importer:
             if ipp:
                 by_ipp[(hospital, ipp)] = new_ipp[(hospital, ipp)] = national_id
             if self.scratch is not None and self.duplicates:
-                traits.append((parsed.number, national_id, hospital,
-                               _trait_values(parsed.values)))  # type: ignore[attr-defined]
+                traits.append((parsed.number, national_id, hospital, parsed.traits
+                               or _trait_values(parsed.values)))  # type: ignore[attr-defined]
         if self.scratch is not None:
             # The database rows are looked up again by each batch: only this batch's are kept.
             self.scratch.add(
@@ -534,7 +574,19 @@ def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:
         return queryset.filter(**{f"{name}__in": values})
     meta = queryset.model._meta
     column = f"{connection.ops.quote_name(meta.db_table)}.{connection.ops.quote_name(meta.get_field(name).column)}"
+    if values and isinstance(values[0], str):  # a mixed list fails in _text_array's join
+        # Text as one array literal: psycopg's list dumper, in Python, cost a dry run more
+        # than the queries (~10 % of its CPU).
+        return queryset.extra(where=[f"{column} = ANY(%s::text[])"], params=[_text_array(values)])
     return queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
+
+
+def _text_array(values: list[str]) -> str:
+    """A PostgreSQL array literal of text values: each quoted, backslash and quote escaped."""
+    body = '","'.join(values)
+    if "\\" in body or body.count('"') != 2 * (len(values) - 1):  # a value has \\ or "
+        body = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return '{"' + body + '"}'
 
 
 def _patient_values(parsed: Parsed) -> dict[str, Any]:
@@ -548,13 +600,37 @@ def _patient_values(parsed: Parsed) -> dict[str, Any]:
     return values
 
 
-def _national_id(values: dict[str, Any]) -> str:
+# ---------------------------------------------------------------------- dry-run workers
+
+def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
+    """``workers.prepare``'s tuples as the rows the planner reads (a dry run's planner needs
+    only the IPP of the patient's values); nothing for a chunk of blank rows."""
+    batch = []
+    for number, digest, site_code, source_id, ipp, messages, national_id, traits in prepared:
+        batch.append(Parsed(number, digest, site_code, source_id, {"ipp": ipp} if ipp else {},
+                            messages=messages, national_id=national_id, traits=traits))
+    if batch:
+        yield batch
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _national_id(values: dict[str, Any], key: str | bytes | None = None) -> str:
     """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
-    ``values``: ``_patient_values`` of the row."""
+    ``values``: ``_patient_values`` of the row; ``key``: settings.IDMR_KEY by default."""
     traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
                                   for c in idmr.PERSON_COLUMNS))
     try:
-        return idmr.compute(traits)
+        return idmr.compute(traits, key=key)
     except ValueError:  # insufficient traits
         return ""
 

@@ -50,6 +50,38 @@ def is_xlsx(path: str | Path) -> bool:
 def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, {column: text}) for every non-empty data row; ``ReadError`` when the file
     cannot be read or lacks columns the mapping needs."""
+    shape, rows = open_rows(path, mapping)
+    for number, values in rows:
+        row = shape(values)
+        if row is not None:
+            yield number, row
+
+
+class RowShape:
+    """A row's cells (a list) stripped and named by the file's header ({column: text}), or
+    None for a blank row. (Stripped here, not by the reader: in a parallel dry run, by the
+    workers.)"""
+
+    def __init__(self, header: list[str]) -> None:
+        self.header = header
+        self.width = len(header)
+        self.plain = all(header) and len(set(header)) == self.width  # no unnamed or repeated column
+
+    def __call__(self, values: list[str]) -> dict[str, str] | None:
+        values = [v.strip() for v in values]
+        if not any(values):
+            return None
+        if self.plain:
+            if len(values) < self.width:
+                values = [*values, *[""] * (self.width - len(values))]
+            return dict(zip(self.header, values, strict=False))  # extra cells dropped
+        return {h: (values[i] if i < len(values) else "") for i, h in enumerate(self.header) if h}
+
+
+def open_rows(path: str | Path, mapping: Mapping) -> tuple[RowShape, Iterator[tuple[int, list[str]]]]:
+    """The header read and checked (``ReadError``), and (row number, cells) for every non-empty
+    data row: what ``read_rows`` gives before the cells are named (cheaper to send to another
+    process)."""
     rows = _xlsx(path) if is_xlsx(path) else _csv(path, mapping)
     try:
         header = next(rows)
@@ -61,18 +93,13 @@ def read_rows(path: str | Path, mapping: Mapping) -> Iterator[tuple[int, dict[st
     missing = [c for c in required if c not in header and not _optional_repeat(c, mapping)]
     if missing:
         raise ReadError(f"colonne(s) absente(s) du fichier : {', '.join(missing)}")
-    width = len(header)
-    plain = all(header) and len(set(header)) == width  # no unnamed or repeated column
+    return RowShape(header), _numbered(rows)
+
+
+def _numbered(rows: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     for number, values in enumerate(rows, start=2):
-        if not any(values):
-            continue
-        if plain:
-            if len(values) < width:
-                values = [*values, *[""] * (width - len(values))]
-            yield number, dict(zip(header, values, strict=False))  # extra cells dropped
-        else:
-            yield number, {h: (values[i] if i < len(values) else "") for i, h in enumerate(header)
-                           if h}
+        if any(values):  # blank cells (spaces) are found by RowShape
+            yield number, values
 
 
 def _optional_repeat(column: str, mapping: Mapping) -> bool:
@@ -88,8 +115,7 @@ def _csv(path: str | Path, mapping: Mapping) -> Iterator[list[str]]:
     options = mapping.spec.csv
     try:
         with open(path, encoding=options.encoding, newline="") as handle:
-            for values in csv.reader(handle, delimiter=options.delimiter):
-                yield [v.strip() for v in values]
+            yield from csv.reader(handle, delimiter=options.delimiter)
     except UnicodeDecodeError as exc:
         raise ReadError(f"encodage inattendu (attendu : {options.encoding}) : {exc}") from None
     except csv.Error as exc:

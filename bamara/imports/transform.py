@@ -18,7 +18,7 @@ from typing import Any
 from bamara.records.fields import PartialDate
 from bamara.sdm import oids
 from bamara.sdm.schema import RequirementLevel
-from bamara.terminologies.models import OrphaConcept
+from bamara.terminologies.models import OrphaConcept, OrphaRedirection
 
 from .mapping import TARGETS, Column, Mapping, Target, requirement, value_set_codes
 
@@ -69,6 +69,9 @@ class Parsed:
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     activities: list[dict[str, Any]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    # Set by the planner, or beforehand by a dry run's worker process (engine.prepare).
+    national_id: str | None = None
+    traits: tuple | None = None  # engine._TRAIT_COLUMNS, for the probable duplicates
 
     @property
     def rejected(self) -> bool:
@@ -99,6 +102,31 @@ class Orphanet:
 
             self._resolved[code] = orphanet.resolve(code)
         return self._resolved[code]
+
+    def preload(self) -> None:
+        """Every inactive code resolved now, from one query of the redirections, as
+        ``terminologies.orphanet.resolve`` does: a dry run's worker processes have no database."""
+        targets: dict[int, set[int]] = {}
+        for source, target in OrphaRedirection.objects.values_list("source_id", "target_id"):
+            targets.setdefault(source, set()).add(target)
+        active = OrphaConcept.Status.ACTIVE
+        for start, status in self.status.items():
+            if status == active or start in self._resolved:
+                continue
+            found: set[int] = set()
+            seen, todo = {start}, [start]
+            while todo:
+                following = set().union(*(targets.get(code, ()) for code in todo))
+                todo = []
+                for code in following - seen:
+                    if code not in self.status:
+                        continue
+                    seen.add(code)
+                    if self.status[code] == active:
+                        found.add(code)
+                    else:
+                        todo.append(code)
+            self._resolved[start] = sorted(found)
 
 
 _ORPHA = re.compile(r"^\s*(?:orpha(?:code)?\s*[:_ -]?\s*)?(\d{1,7})\s*$", re.IGNORECASE)

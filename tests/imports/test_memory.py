@@ -23,11 +23,11 @@ def export(tmp_path, codes, patients: int):
     return path
 
 
-def dry_run(path, batch_size: int, watch) -> Importer:
+def dry_run(path, batch_size: int, watch, workers: int = 0) -> Importer:
     """A dry run calling ``watch(importer)`` after every batch."""
     mapping = mappings.load("cemara")
     run = start_run(path, mapping, commit=False)
-    importer = Importer(run, mapping, path, commit=False, batch_size=batch_size)
+    importer = Importer(run, mapping, path, commit=False, batch_size=batch_size, workers=workers)
     importer.progress = lambda _rows: watch(importer)
     importer.execute()
     return importer

@@ -1,0 +1,65 @@
+"""The worker processes of a parallel dry run: they transform rows (values, messages, national
+identifier, traits) while the importing process plans the batch before (engine.py).
+
+Workers are spawned, not forked: a fork of a process with native threads (DuckDB's, after a
+probable-duplicate search) crashed in libc. So this module imports no model at import time
+(a spawned process unpickles its task functions before Django is set up), and the workers'
+state comes in a file, not in the spawn arguments: CPython 3.11 writes those to the child
+before closing its own copy of the pipe, and hangs if the child dies on a payload over the
+pipe's 64 KB.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+_state: tuple | None = None
+
+
+def start(settings_module: str, path: str) -> None:
+    """The initializer of a worker: Django, then the transformer as the importer's."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    import django
+
+    django.setup()
+    from .transform import Orphanet, Transformer
+
+    with open(path, "rb") as handle:
+        mapping, status, resolved, today, shape, duplicates, key = pickle.load(handle)
+    orphanet = Orphanet.__new__(Orphanet)  # without its query: the importer's codes
+    orphanet.status, orphanet._resolved = status, resolved
+    global _state
+    _state = (Transformer(mapping, orphanet, today=today), shape, duplicates, key)
+
+
+def state(transform: Any, shape: Any, duplicates: bool, key: str | bytes) -> bytes:
+    """What ``start`` reads: the importer's transformer (its Orphanet preloaded), the file's
+    header, whether traits are wanted, the IDMR key (``settings.IDMR_KEY`` of the importer)."""
+    orphanet = transform.orphanet
+    return pickle.dumps((transform.mapping, orphanet.status, orphanet._resolved, transform.today,
+                         shape, duplicates, key), 5)
+
+
+def prepare(rows: list[tuple[int, list[str]]]) -> list[tuple]:
+    """Each (non-blank) row transformed, with its identifier and traits (what the planner would compute),
+    as tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
+    from .engine import _national_id, _patient_values, _trait_values
+
+    assert _state is not None
+    transform, shape, duplicates, key = _state
+    prepared = []
+    for number, cells in rows:
+        row = shape(cells)
+        if row is None:  # blank
+            continue
+        parsed = transform(number, row)
+        national_id, traits = "", None
+        if not parsed.rejected:
+            values = _patient_values(parsed)
+            national_id = _national_id(values, key)
+            traits = _trait_values(values) if duplicates else None
+        prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
+                         parsed.patient.get("ipp"), parsed.messages, national_id, traits))
+    return prepared

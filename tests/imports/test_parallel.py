@@ -1,0 +1,112 @@
+"""A dry run with worker processes (engine.Importer(workers=N)) reports exactly what the same
+dry run in one process reports."""
+
+from __future__ import annotations
+
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+from django.db import connection
+
+from bamara.imports import service, workers
+from bamara.imports.engine import Parsed, _text_array
+from bamara.imports.models import Outcome
+from bamara.imports.service import import_file
+from bamara.imports.transform import Orphanet
+from bamara.terminologies import orphanet
+from bamara.terminologies.models import OrphaConcept
+from tests.imports.test_engine import ROW, write
+from tests.imports.test_memory import alive, dry_run, export
+
+
+def report(summary) -> tuple:
+    rows = [(r.number, r.key, r.outcome, [m.as_list() for m in r.messages], r.patient_id)
+            for r in summary.results]
+    return rows, dict(summary.counts), summary.pairs
+
+
+def test_it_reports_the_same_rows_messages_and_duplicates_with_worker_processes(
+        world, orphanet_codes, tmp_path):
+    path = export(tmp_path, orphanet_codes, 300)
+    _run, alone = import_file(path, "cemara", commit=False, batch_size=7, workers=0)
+    _run, spread = import_file(path, "cemara", commit=False, batch_size=7, workers=2)
+    assert report(spread) == report(alone)
+    _rows, counts, pairs = report(spread)
+    assert counts[Outcome.FEDERATED] and counts[Outcome.REJECTED] and counts["warnings"] and pairs
+
+
+def test_it_remembers_earlier_batches_with_worker_processes(world, orphanet_codes, tmp_path):
+    rows = [ROW,
+            ROW | {"PRENOM": "Léonie"},  # the same source id, other content
+            ROW | {"CENTRE": "S9002", "ID_PATIENT": "X9"},  # same identity, same hospital
+            ROW | {"ID_PATIENT": "C3", "NOM_NAISSANCE": "ROUX"},  # the IPP of row 2
+            ROW | {"CENTRE": "NOPE", "ID_PATIENT": "C4"}]  # unknown site: no identifier
+    path = write(tmp_path / "a.csv", rows)
+    _run, alone = import_file(path, "cemara", commit=False, batch_size=1, workers=0)
+    _run, spread = import_file(path, "cemara", commit=False, batch_size=1, workers=1)
+    assert report(spread) == report(alone)
+    assert [r.outcome for r in spread.results] == [
+        Outcome.CREATED, Outcome.REJECTED, Outcome.FEDERATED, Outcome.REJECTED, Outcome.REJECTED]
+
+
+def test_it_holds_no_more_rows_than_one_batch_with_worker_processes(world, orphanet_codes,
+                                                                    tmp_path):
+    path = export(tmp_path, orphanet_codes, 120)
+    counts: list[int] = []
+    importer = dry_run(path, 10, lambda _importer: counts.append(alive(Parsed)), workers=1)
+    assert importer.workers == 1 and len(counts) > 10
+    assert max(counts) <= 10 + 1
+
+
+def test_it_resolves_inactive_codes_as_the_nomenclature_does_without_a_query(
+        orphanet_codes, django_assert_num_queries):
+    codes = Orphanet()
+    codes.preload()
+    inactive = [c for c, s in codes.status.items() if s != OrphaConcept.Status.ACTIVE]
+    expected = {code: orphanet.resolve(code) for code in inactive}
+    assert any(len(targets) == 1 for targets in expected.values())
+    assert any(not targets for targets in expected.values())
+    with django_assert_num_queries(0):
+        assert {code: codes.resolve(code) for code in inactive} == expected
+
+
+def test_it_spreads_only_the_dry_run_of_a_large_file_by_default(tmp_path, monkeypatch):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"x" * 100)
+    assert service.default_workers(path) == 0
+    monkeypatch.setattr(service, "PARALLEL_BYTES", 10)
+    monkeypatch.setattr(service.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert service.default_workers(path) == 1
+
+
+@pytest.mark.parametrize("cells", [["", ""], ["  ", " "]])
+def test_it_skips_blank_rows_with_worker_processes(world, orphanet_codes, tmp_path, cells):
+    path = write(tmp_path / "a.csv", [ROW, ROW | {"ID_PATIENT": "C2"}])
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blank = ";".join(cells + [""] * (len(lines[0].split(";")) - len(cells)))
+    path.write_text("\n".join([lines[0], lines[1], blank, lines[2]]) + "\n", encoding="utf-8")
+    _run, alone = import_file(path, "cemara", commit=False, workers=0)
+    _run, spread = import_file(path, "cemara", commit=False, workers=1)
+    assert report(spread) == report(alone)
+    assert [r.number for r in spread.results] == [2, 4]
+
+
+def test_it_writes_text_look_ups_as_one_postgresql_array_literal():
+    assert _text_array(["a", "", "NULL", "x,y"]) == '{"a","","NULL","x,y"}'
+    assert _text_array(['b"c', "d\\e", "f"]) == '{"b\\"c","d\\\\e","f"}'
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+@pytest.mark.django_db
+def test_it_reads_the_text_array_literal_back_as_the_values():
+    values = ["a", 'b"c', "d\\e", "", "NULL", "x,y", "{z}", "é", '"']
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [_text_array(values)])
+        assert cursor.fetchone()[0] == values
+
+
+def test_it_fails_the_dry_run_when_a_worker_cannot_start(world, orphanet_codes, tmp_path,
+                                                         monkeypatch):
+    monkeypatch.setattr(workers, "state", lambda *_args: b"not a pickle")
+    with pytest.raises(BrokenProcessPool):
+        import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=False, workers=1)
