@@ -167,6 +167,11 @@ class Importer:
         plan = self._plan(batch)
         if self.commit:
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # No wait for the WAL flush: a server crash can lose the last batches
+                    # committed, but each with its own checkpoint, so the resume writes them again.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL synchronous_commit = off")
                 self._write(plan)
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
@@ -331,14 +336,18 @@ class Importer:
         today = dt.date.today()
         patient = tables["patient"].defaults
         new_patients = [parsed for parsed, outcome, _, _ in plan if outcome == Outcome.CREATED]
-        patient_rows = []
+        patient_rows, written_names = [], []
         for parsed in new_patients:
             values = patient | parsed.values  # type: ignore[attr-defined]
             patient_rows.append((*(values[c] for c in _PATIENT_SET),
                                  parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
                                  Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
+            written_names.append(tuple(values[c] for c in NAME_FIELDS))
         ids = tables["patient"].write(patient_rows, stamp, returning=True)
         created = {parsed.number: pk for parsed, pk in zip(new_patients, ids, strict=True)}
+        # The names of the patients just written, as stored (text columns, written as given):
+        # only patients already in the database are read back.
+        people: dict[int, tuple] = dict(zip(ids, written_names, strict=True))
 
         # Which patient each accepted row writes to.
         patient_of: dict[int, int] = {}
@@ -353,9 +362,10 @@ class Importer:
                 patient_of[parsed.number] = record.patient_id
 
         writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
-        pairs = {(patient_of[p.number], p.site.id) for p, _ in writing}  # type: ignore[attr-defined]
-        existing = set(_among(CareEpisode.objects.all(), "patient_id", {pk for pk, _ in pairs})
-                       .values_list("patient_id", "site_id"))
+        # A patient created by this batch has no care episode yet: only the others are looked up.
+        stored = {patient_of[p.number] for p, _ in writing} - people.keys()
+        existing = set(_among(CareEpisode.objects.all(), "patient_id", stored)
+                       .values_list("patient_id", "site_id")) if stored else set()
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
         user_email = run.user.email if run.user else ""
@@ -368,8 +378,10 @@ class Importer:
             audit.append((run.user_id, user_email, Action.IMPORT, pk, Patient._meta.label, str(pk),
                           f"import {run.pk} ligne {parsed.number} ({outcome})", "import"))
         # Name search keys per site, as the post_save signals would have written them.
-        people = {pk: names for pk, *names in _among(Patient.objects.all(), "id", new_sites)
-                  .values_list("pk", *NAME_FIELDS)} if new_sites else {}
+        unread = new_sites.keys() - people.keys()
+        if unread:
+            people |= {pk: names for pk, *names in _among(Patient.objects.all(), "id", unread)
+                       .values_list("pk", *NAME_FIELDS)}
         for pk, sites in new_sites.items():
             names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
                       for site in sites]
