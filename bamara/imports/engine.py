@@ -15,8 +15,11 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -132,6 +135,10 @@ class Importer:
     # ------------------------------------------------------------------ driving
 
     def execute(self) -> Summary:
+        with _rare_full_collections() if self.commit else nullcontext():
+            return self._execute()
+
+    def _execute(self) -> Summary:
         run = self.run
         start = run.checkpoint if self.commit else 0
         if self.commit:
@@ -535,6 +542,31 @@ _LAYOUT: dict[str, tuple[type[Model], tuple[str, ...]]] = {
 }
 _TRAIT_COLUMNS = ("birth_name", "first_birth_given_name", "birth_given_names", "birth_date",
                   "birth_date_precision", "sex_code", "birth_commune", "used_name")
+
+
+_lock = threading.Lock()
+_runs = 0  # imports within _rare_full_collections, in this process
+_thresholds = gc.get_threshold()
+
+
+@contextmanager
+def _rare_full_collections() -> Iterator[None]:
+    """Python's full garbage collections 100 times rarer meanwhile: each one walks every object
+    of the process (the run's caches, Django's), ~30 % of a commit's client CPU. Younger
+    generations are still collected as usual. Counted, for imports run by several threads."""
+    global _runs, _thresholds
+    with _lock:
+        if not _runs:
+            _thresholds = young, middle, full = gc.get_threshold()
+            gc.set_threshold(young, middle, full * 100)
+        _runs += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _runs -= 1
+            if not _runs:
+                gc.set_threshold(*_thresholds)
 
 
 def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -58,3 +60,30 @@ def test_it_commits_each_batch_without_waiting_for_the_wal_flush(world, orphanet
     monkeypatch.setattr(engine.Importer, "_write", spy)
     service.import_file(write(tmp_path / "a.csv", [ROW, *OTHERS]), "cemara", commit=True, batch_size=2)
     assert seen == ["off", "off"]
+
+
+def test_it_makes_full_garbage_collections_rarer_while_it_commits(world, orphanet_codes, tmp_path,
+                                                                  monkeypatch):
+    before = gc.get_threshold()
+    seen = []
+    write_batch = engine.Importer._write
+
+    def spy(self, plan):
+        seen.append(gc.get_threshold())
+        return write_batch(self, plan)
+
+    monkeypatch.setattr(engine.Importer, "_write", spy)
+    service.import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=True)
+    assert seen == [(*before[:2], before[2] * 100)]
+    assert gc.get_threshold() == before
+
+
+def test_it_restores_the_collection_thresholds_after_overlapping_imports():
+    before = gc.get_threshold()
+    first, second = engine._rare_full_collections(), engine._rare_full_collections()
+    first.__enter__()
+    second.__enter__()  # another thread's import meanwhile
+    first.__exit__(None, None, None)
+    assert gc.get_threshold() == (*before[:2], before[2] * 100)
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
