@@ -15,12 +15,15 @@ identities (typos) are only reported as probable duplicates and queued for revie
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import tempfile
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -139,6 +142,10 @@ class Importer:
     # ------------------------------------------------------------------ driving
 
     def execute(self) -> Summary:
+        with _rare_full_collections() if self.commit else nullcontext():
+            return self._execute()
+
+    def _execute(self) -> Summary:
         run = self.run
         start = run.checkpoint if self.commit else 0
         if self.commit:
@@ -206,6 +213,11 @@ class Importer:
         plan = self._plan(batch)
         if self.commit:
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # No wait for the WAL flush: a server crash can lose the last batches
+                    # committed, but each with its own checkpoint, so the resume writes them again.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL synchronous_commit = off")
                 self._write(plan)
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
@@ -371,14 +383,18 @@ class Importer:
         today = dt.date.today()
         patient = tables["patient"].defaults
         new_patients = [parsed for parsed, outcome, _, _ in plan if outcome == Outcome.CREATED]
-        patient_rows = []
+        patient_rows, written_names = [], []
         for parsed in new_patients:
             values = patient | parsed.values  # type: ignore[attr-defined]
             patient_rows.append((*(values[c] for c in _PATIENT_SET),
                                  parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
                                  Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
+            written_names.append(tuple(values[c] for c in NAME_FIELDS))
         ids = tables["patient"].write(patient_rows, stamp, returning=True)
         created = {parsed.number: pk for parsed, pk in zip(new_patients, ids, strict=True)}
+        # The names of the patients just written, as stored (text columns, written as given):
+        # only patients already in the database are read back.
+        people: dict[int, tuple] = dict(zip(ids, written_names, strict=True))
 
         # Which patient each accepted row writes to.
         patient_of: dict[int, int] = {}
@@ -393,9 +409,10 @@ class Importer:
                 patient_of[parsed.number] = record.patient_id
 
         writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
-        pairs = {(patient_of[p.number], p.site.id) for p, _ in writing}  # type: ignore[attr-defined]
-        existing = set(_among(CareEpisode.objects.all(), "patient_id", {pk for pk, _ in pairs})
-                       .values_list("patient_id", "site_id"))
+        # A patient created by this batch has no care episode yet: only the others are looked up.
+        stored = {patient_of[p.number] for p, _ in writing} - people.keys()
+        existing = set(_among(CareEpisode.objects.all(), "patient_id", stored)
+                       .values_list("patient_id", "site_id")) if stored else set()
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
         user_email = run.user.email if run.user else ""
@@ -408,8 +425,10 @@ class Importer:
             audit.append((run.user_id, user_email, Action.IMPORT, pk, Patient._meta.label, str(pk),
                           f"import {run.pk} ligne {parsed.number} ({outcome})", "import"))
         # Name search keys per site, as the post_save signals would have written them.
-        people = {pk: names for pk, *names in _among(Patient.objects.all(), "id", new_sites)
-                  .values_list("pk", *NAME_FIELDS)} if new_sites else {}
+        unread = new_sites.keys() - people.keys()
+        if unread:
+            people |= {pk: names for pk, *names in _among(Patient.objects.all(), "id", unread)
+                       .values_list("pk", *NAME_FIELDS)}
         for pk, sites in new_sites.items():
             names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
                       for site in sites]
@@ -563,6 +582,31 @@ _LAYOUT: dict[str, tuple[type[Model], tuple[str, ...]]] = {
 }
 _TRAIT_COLUMNS = ("birth_name", "first_birth_given_name", "birth_given_names", "birth_date",
                   "birth_date_precision", "sex_code", "birth_commune", "used_name")
+
+
+_lock = threading.Lock()
+_runs = 0  # imports within _rare_full_collections, in this process
+_thresholds = gc.get_threshold()
+
+
+@contextmanager
+def _rare_full_collections() -> Iterator[None]:
+    """Python's full garbage collections 100 times rarer meanwhile: each one walks every object
+    of the process (the run's caches, Django's), ~30 % of a commit's client CPU. Younger
+    generations are still collected as usual. Counted, for imports run by several threads."""
+    global _runs, _thresholds
+    with _lock:
+        if not _runs:
+            _thresholds = young, middle, full = gc.get_threshold()
+            gc.set_threshold(young, middle, full * 100)
+        _runs += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _runs -= 1
+            if not _runs:
+                gc.set_threshold(*_thresholds)
 
 
 def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:
