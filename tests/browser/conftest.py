@@ -66,3 +66,32 @@ class Shots:
 @pytest.fixture
 def shots(request):
     return Shots(ARTEFACTS / request.node.name)
+
+
+BROWSER_PASSWORD = "Un mot de passe tres solide 2026"
+
+
+@pytest.fixture
+def log_in():
+    """``log_in(page, base, user)``: through the login page, the user's password set first, and
+    the TOTP second factor when the user's role asks for one (the device the page set up)."""
+    import re
+
+    def go(page, base: str, user) -> None:
+        user.set_password(BROWSER_PASSWORD)
+        user.save()
+        page.goto(f"{base}/connexion/")
+        page.fill("#id_username", user.email)
+        page.fill("#id_password", BROWSER_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(re.compile("/tableau-de-bord/|/compte/2fa/"))
+        if "/compte/2fa/" in page.url:
+            from django_otp.oath import totp
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            device = TOTPDevice.objects.get(user=user)
+            page.fill("#id_token", f"{totp(device.bin_key):06d}")
+            page.get_by_role("button", name="Activer").click()
+            page.wait_for_url(re.compile("/tableau-de-bord/"))
+
+    return go

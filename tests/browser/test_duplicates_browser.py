@@ -12,41 +12,21 @@ from bamara.records.models import Patient
 from tests.factories import make_patient, make_world
 from tests.identity.duplicates import candidate_for
 
-PASSWORD = "Un mot de passe tres solide 2026"
-
 
 @pytest.fixture
 def app(live_server, transactional_db):
     world = make_world()
-    world.users["referent"].set_password(PASSWORD)
-    world.users["referent"].save()
     # LEFEVRE Léa at the own site, typed again at the sibling site with a sound-alike name.
     other = make_patient("LEFEBVRE", [world.sibling], born="2015-12-03")
     candidate = candidate_for(world, "own", other)
     return world, live_server.url, candidate, other
 
 
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/connexion/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile("/tableau-de-bord/|/compte/2fa/"))
-    if "/compte/2fa/" in page.url:  # a second factor for this role: the TOTP device set up here
-        from django_otp.oath import totp
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        device = TOTPDevice.objects.get(user__email=email)
-        page.fill("#id_token", f"{totp(device.bin_key):06d}")
-        page.get_by_role("button", name="Activer").click()
-        page.wait_for_url(re.compile("/tableau-de-bord/"))
-
-
-def test_it_merges_a_pair_and_undoes_the_merge(app, new_page, shots):
+def test_it_merges_a_pair_and_undoes_the_merge(app, new_page, shots, log_in):
     world, base, candidate, other = app
     kept = world.patients["own"]
     page = new_page("doublons")
-    log_in(page, base, world.users["referent"].email)
+    log_in(page, base, world.users["referent"])
 
     page.get_by_role("link", name="Doublons").first.click()
     page.wait_for_url(re.compile("/doublons/"))

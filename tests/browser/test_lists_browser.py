@@ -13,14 +13,10 @@ from bamara.audit.models import AuditEvent
 from bamara.lists.filters import _orpha_codes
 from tests.factories import make_patient, make_world
 
-PASSWORD = "Un mot de passe tres solide 2026"
-
 
 @pytest.fixture
 def app(live_server, transactional_db):
     world = make_world()
-    world.users["saisie"].set_password(PASSWORD)
-    world.users["saisie"].save()
     call_command("load_orphanet", verbosity=0)  # the real bundled nomenclature and classifications
     _orpha_codes.cache_clear()  # per-process cache of the classifications, filled by other tests
     # Another patient of the site, with a disease outside the group (ORPHA:48, not a respiratory disease).
@@ -29,18 +25,10 @@ def app(live_server, transactional_db):
     return world, live_server.url
 
 
-def log_in(page, base, world) -> None:
-    page.goto(f"{base}/connexion/")
-    page.fill("#id_username", world.users["saisie"].email)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile("/tableau-de-bord/"))
-
-
-def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shots, tmp_path):
+def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shots, log_in, tmp_path):
     world, base = app
     page = new_page("lists")
-    log_in(page, base, world)
+    log_in(page, base, world.users["saisie"])
 
     page.get_by_role("link", name="Listes de patients").click()
     page.wait_for_selector("#list-results >> text=BERNARD")
@@ -76,11 +64,11 @@ def test_it_filters_by_an_orpha_group_and_downloads_the_xlsx(app, new_page, shot
     shots(page, "apres-telechargement")
 
 
-def test_it_turns_pages_without_reloading_the_filters(app, new_page, shots, monkeypatch):
+def test_it_turns_pages_without_reloading_the_filters(app, new_page, shots, log_in, monkeypatch):
     world, base = app
     monkeypatch.setattr("bamara.lists.views.PAGE_SIZE", 1)  # the live server runs in this process
     page = new_page("lists-pages")
-    log_in(page, base, world)
+    log_in(page, base, world.users["saisie"])
     page.goto(f"{base}/listes/patients/")
     page.get_by_label(re.compile("Maladie ou groupe ORPHA")).fill("typed, not submitted")
     first = page.locator("#list-results tbody").inner_text()
