@@ -172,16 +172,9 @@ class Importer:
         return self.summary
 
     def _batches(self, start: int) -> Iterator[list[Parsed]]:
-        batch: list[Parsed] = []
-        for number, row in read_rows(self.path, self.mapping):
-            if number <= start:
-                continue
-            batch.append(self.transform(number, row))
-            if len(batch) >= self.batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        rows = (self.transform(number, row) for number, row in read_rows(self.path, self.mapping)
+                if number > start)
+        return _chunks(rows, self.batch_size)
 
     def _prepared_batches(self) -> Iterator[list[Parsed]]:
         """A dry run's batches transformed by worker processes (``workers.prepare``), in file

@@ -8,16 +8,18 @@ defaults, auto_now/auto_now_add stamps, JSON encoding), the SQL text built once 
     insert(model, objects, returning=True)   # now; primary keys set from RETURNING
     batch = Batch(); batch.add(model, objects); batch.flush()   # later, in one round trip
 
-On PostgreSQL a model's rows go as one ``INSERT ... SELECT * FROM UNNEST($1::type[], ...)``
-with one array per column, bound on the server: the statement text is the same whatever the
-row count, so it is prepared once per connection (``BAMARA_PREPARE_INSERTS``) and the server no longer parses, analyses
-and plans every document's INSERTs (about a third of its CPU per document); the client no
-longer splits a new multi-row query string either. A batch goes in one pipeline.
+On PostgreSQL a model's rows go as one statement bound on the server: ``VALUES`` for one row,
+``INSERT ... SELECT * FROM UNNEST($1::type[], ...)`` (one array per column) for several. Its
+text does not depend on the row count, so it is prepared once per connection
+(``BAMARA_PREPARE_INSERTS``) and the server no longer parses, analyses and plans every
+document's INSERTs (about a third of its CPU per document). A batch goes in one pipeline.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -141,17 +143,8 @@ def insert(model: type[models.Model], objects: list[models.Model], *, returning:
     pk = connection.ops.quote_name(model._meta.pk.column)
     if connection.vendor == "postgresql":
         sql, params = _pg_statement(model, head, row, rows)
-        sql = f"{sql} RETURNING {pk}" if returning else sql
-        started = time.monotonic()
-        with connection.wrap_database_errors, _server_cursor() as cursor:
-            cursor.execute(sql, params, prepare=settings.BAMARA_PREPARE_INSERTS or None)
-            keys = cursor.fetchall() if returning else []
-        _logged(sql, started)
-        for obj, (value,) in zip(objects if returning else [], keys, strict=True):
-            obj.pk = value
-        for obj in objects:
-            obj._state.adding = False
-            obj._state.db = connection.alias
+        keys = _on_server([(f"{sql} RETURNING {pk}" if returning else sql, params)], returning)
+        _saved(objects, objects if returning else [], keys)
         return
     size = max(1, MAX_PARAMS // max(1, len(fields)))
     with connection.cursor() as cursor:
@@ -163,16 +156,41 @@ def insert(model: type[models.Model], objects: list[models.Model], *, returning:
             if returning:
                 for obj, (value,) in zip(objects[start:start + size], cursor.fetchall(), strict=True):
                     obj.pk = value
+    _saved(objects)
+
+
+def _saved(objects: list[models.Model], keyed: Sequence[models.Model] = (), keys: Sequence[tuple] = ()) -> None:
+    """The objects as saved, ``keyed`` ones given their primary keys ``keys`` (RETURNING)."""
+    for obj, (value,) in zip(keyed, keys, strict=True):
+        obj.pk = value
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
 
 
+def _on_server(pending: list[tuple[str, list[Any]]], returning: bool) -> list[tuple]:
+    """The statements bound on the server, prepared unless BAMARA_PREPARE_INSERTS is off,
+    several in one psycopg pipeline (one round trip); the first one's rows when ``returning``."""
+    started = time.monotonic()
+    prepare = settings.BAMARA_PREPARE_INSERTS or None  # None: the connection's threshold
+    with connection.wrap_database_errors:
+        cursors = [_server_cursor() for _ in pending]
+        with connection.connection.pipeline() if len(pending) > 1 else nullcontext():
+            for cursor, (sql, params) in zip(cursors, pending, strict=True):
+                cursor.execute(sql, params, prepare=prepare)
+        keys = cursors[0].fetchall() if returning else []
+        for cursor in cursors:
+            cursor.close()
+    for sql, _ in pending:
+        _logged(sql, started)
+    return keys
+
+
 class Batch:
     """Statements kept to be sent together at the end of a unit of work: on PostgreSQL in one
-    round trip (a psycopg pipeline), elsewhere one after the other. Only for rows nothing reads back before ``flush``. One ``returning``
-    add (its rows' primary keys wanted) is allowed: its statement goes first, the only one
-    whose result the driver then hands back."""
+    round trip (a psycopg pipeline), elsewhere one after the other. Only for rows nothing reads
+    back before ``flush``. One ``returning`` add (its rows' primary keys wanted) is allowed: its
+    statement goes first, the only one whose result the driver then hands back."""
 
     def __init__(self) -> None:
         self.pending: list[tuple[str, list[Any]]] = []
@@ -203,7 +221,7 @@ class Batch:
         if not pending:
             return
         if connection.vendor == "postgresql":
-            keys = self._pipeline(pending, bool(returning))
+            keys = _on_server(pending, bool(returning))
         else:
             with connection.cursor() as cursor:
                 keys = []
@@ -211,25 +229,4 @@ class Batch:
                     cursor.execute(sql, params)
                     if index == 0 and returning:
                         keys = cursor.fetchall()
-        for obj, (value,) in zip(returning, keys, strict=True):
-            obj.pk = value
-        for obj in [*returning, *objects]:
-            obj._state.adding = False
-            obj._state.db = connection.alias
-
-    @staticmethod
-    def _pipeline(pending: list[tuple[str, list[Any]]], returning: bool) -> list[tuple]:
-        """The statements in one psycopg pipeline (one round trip); the first one's rows."""
-        started = time.monotonic()
-        prepare = settings.BAMARA_PREPARE_INSERTS or None  # None: the connection's threshold
-        with connection.wrap_database_errors:
-            cursors = [_server_cursor() for _ in pending]
-            with connection.connection.pipeline():
-                for cursor, (sql, params) in zip(cursors, pending, strict=True):
-                    cursor.execute(sql, params, prepare=prepare)
-            keys = cursors[0].fetchall() if returning else []
-            for cursor in cursors:
-                cursor.close()
-        for sql, _ in pending:
-            _logged(sql, started)
-        return keys
+        _saved([*returning, *objects], returning, keys)
