@@ -79,14 +79,15 @@ def main() -> None:
         f"write {self.model._meta.db_table}", write, self, *a, **k)
     engine.Importer._plan = lambda self, batch: timed("plan (look-ups)", plan, self, batch)
 
-    def checked_write(self, batch_plan):
-        timed("write, all tables", write_batch, self, batch_plan)
+    def checked_write(self, batch_plan, *args):
+        timed("write, all tables", write_batch, self, batch_plan, *args)
         timed("deferred foreign-key checks", deferred_checks)
 
     engine.Importer._write = checked_write
     start = server(), time.perf_counter(), time.process_time()
+    # Sequential: each step timed on this thread's connection (no writer thread).
     _run, summary = service.import_file(args.export, "cemara", commit=True, duplicates=False,
-                                        batch_size=2000)
+                                        batch_size=2000, pipelined=False)
     end = server(), time.perf_counter(), time.process_time()
     rows = summary.counts["read"]
     total = [end[i] - start[i] for i in range(3)]

@@ -7,7 +7,9 @@ PostgreSQL backend (the machine is shared: CPU time is steadier than wall-clock 
     uv run python bench/import_bench.py [--rows 1000000] [--db /tmp/import-bench.sqlite3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h6_import_bench \\
         uv run python bench/import_bench.py --fresh [--phases dry,commit] [--profile /tmp/p]
-        [--workers N] [--reuse]
+        [--workers N] [--reuse] [--bulk] [--sequential]
+
+``--bulk``: the commit as one bulk load (``bamara import --commit --bulk``, PostgreSQL).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from backend_cpu import server_cpu  # bench/, the script's own folder (sys.path[0])
+from backend_cpu import cluster_cpu  # bench/, the script's own folder (sys.path[0])
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,9 +40,11 @@ fakes.generate(sys.argv[1], int(sys.argv[2]), sites=SITES, active_codes=active,
 
 
 def _backend_cpu() -> float | None:
+    """The PostgreSQL server's CPU (all its processes: a commit writes through a second
+    connection, see engine._pipeline); None on SQLite."""
     from django.db import connection
 
-    return server_cpu(connection)
+    return cluster_cpu() if connection.vendor == "postgresql" else None
 
 
 def _recreate(url: str) -> None:
@@ -56,7 +60,7 @@ def _recreate(url: str) -> None:
 
 
 def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
-          workers: int | None) -> dict:
+          workers: int | None, bulk: bool = False, sequential: bool = False) -> dict:
     """One import of ``export`` in this (child) process: its rows/s, peak RSS and CPU time."""
     import django
 
@@ -81,7 +85,8 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
 
     def run():
         return service.import_file(export, "cemara", commit=commit, progress=progress,
-                                   duplicates=duplicates, batch_size=2000, workers=workers)
+                                   duplicates=duplicates, batch_size=2000, workers=workers,
+                                   bulk=bulk and commit, pipelined=False if sequential else None)
 
     if profile:
         import cProfile
@@ -118,6 +123,9 @@ def main() -> None:
                         help="dry-run worker processes (default: service.default_workers)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the export of an earlier run when it has --rows rows")
+    parser.add_argument("--bulk", action="store_true", help="commit as one bulk load")
+    parser.add_argument("--sequential", action="store_true",
+                        help="commit without the writer thread (engine._pipeline)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one phase, in a child process
     args = parser.parse_args()
     if "bamara_bench" in os.environ.get("DATABASE_URL", ""):
@@ -126,7 +134,8 @@ def main() -> None:
     os.environ.setdefault("BAMARA_DEBUG", "0")  # as in production: no query log
     export = Path(args.db).with_suffix(".csv")
     if args.child:
-        result = phase(export, args.child == "commit", args.duplicates, args.profile, args.workers)
+        result = phase(export, args.child == "commit", args.duplicates, args.profile, args.workers,
+                       args.bulk, args.sequential)
         print(json.dumps(result))
         return
 
@@ -158,6 +167,15 @@ def main() -> None:
     print(f"export: {rows} rows ready in {time.monotonic() - started:.0f} s", flush=True)
     with open("/proc/loadavg") as handle:
         print(f"load average before: {' '.join(handle.read().split()[:3])}")
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the server's sizing changes the commit's figures
+        with connection.cursor() as cursor:
+            settings = []
+            for name in ("shared_buffers", "max_wal_size", "maintenance_work_mem"):
+                cursor.execute(f"SHOW {name}")
+                settings.append(f"{name} {cursor.fetchone()[0]}")
+        print(f"PostgreSQL: {', '.join(settings)}")
 
     # Each phase in a child process, so that its peak RSS is its own.
     for name in args.phases.split(","):
@@ -165,6 +183,8 @@ def main() -> None:
         command += ["--duplicates"] if args.duplicates else []
         command += ["--profile", args.profile] if args.profile else []
         command += ["--workers", str(args.workers)] if args.workers is not None else []
+        command += ["--bulk"] if args.bulk else []
+        command += ["--sequential"] if args.sequential else []
         output = subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.PIPE,
                                 text=True).stdout
         result = json.loads(output.strip().splitlines()[-1])

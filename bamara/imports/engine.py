@@ -22,14 +22,14 @@ import tempfile
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -47,6 +47,7 @@ from bamara.records.models import (
 )
 from bamara.records.search import NAME_FIELDS, name_keys
 
+from . import bulk as bulk_load
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
 from .readers import open_rows, read_rows
@@ -112,7 +113,18 @@ Progress = Callable[[int], None]
 class Importer:
     def __init__(self, run: ImportRun, mapping: Mapping, path: str | Path, *, commit: bool,
                  batch_size: int = BATCH, progress: Progress | None = None,
-                 duplicates: bool = True, workers: int = 0) -> None:
+                 duplicates: bool = True, workers: int = 0, bulk: bool = False,
+                 pipelined: bool | None = None) -> None:
+        if bulk and (reason := bulk_load.unavailable(commit)):
+            raise ImportFailure(reason)
+        self.bulk = bulk
+        # A commit on PostgreSQL outside any transaction: a writer thread sends each batch on
+        # its own connection while this thread plans the next (``_pipeline``). Not in a bulk
+        # load (one transaction), nor within a caller's transaction (its rows would be invisible
+        # to the writer's connection).
+        self.pipelined = (commit and not bulk and connection.vendor == "postgresql"
+                          and not connection.in_atomic_block) if pipelined is None else pipelined
+        self._inflight = _Inflight()
         self.run = run
         self.mapping = mapping
         self.path = path
@@ -152,8 +164,19 @@ class Importer:
             self.summary.counts.update(run.counts or {})
         batches = (self._prepared_batches() if self.scratch is not None and self.workers
                    else self._batches(start))
-        for batch in batches:
-            self._batch(batch)
+        if self.bulk:
+            # One transaction: indexes and foreign keys dropped, every batch, then rebuilt.
+            try:
+                with transaction.atomic(), bulk_load.deferred_indexes():
+                    for batch in batches:
+                        self._batch(batch)
+            except bulk_load.BulkUnavailable as exc:
+                raise ImportFailure(str(exc)) from None
+        elif self.pipelined:
+            self._pipeline(batches)
+        else:
+            for batch in batches:
+                self._batch(batch)
         if self.duplicates:
             self._duplicates()
         if self.commit:
@@ -206,17 +229,57 @@ class Importer:
         plan = self._plan(batch)
         if self.commit:
             with transaction.atomic():
-                if connection.vendor == "postgresql":
-                    # No wait for the WAL flush: a server crash can lose the last batches
-                    # committed, but each with its own checkpoint, so the resume writes them again.
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET LOCAL synchronous_commit = off")
-                self._write(plan)
+                _no_flush_wait()
+                self._write(plan, _Now())
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
                 self.run.save(update_fields=["checkpoint", "counts"])
         if self.progress:
             self.progress(len(batch))
+
+    def _pipeline(self, batches: Iterable[list[Parsed]]) -> None:
+        """Commit each batch in the writer thread while this one plans and builds the next:
+        the server writes one batch while the client prepares the next, instead of each
+        waiting for the other. The next batch is planned before the one being written is
+        committed: what it would read of it in the database (records, identities, IPPs,
+        episodes, names) comes from ``_inflight``. One batch in flight at most; each is still
+        one transaction with its checkpoint (resume as without the thread)."""
+        writer = ThreadPoolExecutor(1, thread_name_prefix="bamara-import")
+        pending: tuple[Future, int, int] | None = None
+        try:
+            for batch in batches:
+                plan = self._plan(batch)
+                later, inflight = _Later(), _Inflight()
+                self._write(plan, later, inflight)
+                if pending is not None:
+                    self._committed(*pending)
+                self._inflight = inflight
+                pending = (writer.submit(self._send, later.steps, batch[-1].number,
+                                         dict(self.summary.counts)), batch[-1].number, len(batch))
+                if later.updates:
+                    # A changed record may change its patient's identity: the next batch reads
+                    # it from the database.
+                    self._committed(*pending)
+                    pending, self._inflight = None, _Inflight()
+            if pending is not None:
+                self._committed(*pending)
+        finally:
+            writer.submit(connections.close_all)  # the writer thread's connection
+            writer.shutdown(wait=True)
+
+    def _committed(self, future: Future, checkpoint: int, rows: int) -> None:
+        future.result()  # the writer's error, if any, raised here
+        self.run.checkpoint = checkpoint
+        if self.progress:
+            self.progress(rows)
+
+    def _send(self, steps: list[tuple], checkpoint: int, counts: dict[str, int]) -> None:
+        """The writer thread: one batch's writes and its checkpoint, in one transaction."""
+        with transaction.atomic():
+            _no_flush_wait()
+            for function, *args in steps:
+                function(*args)
+            ImportRun.objects.filter(pk=self.run.pk).update(checkpoint=checkpoint, counts=counts)
 
     # ------------------------------------------------------------------ planning
 
@@ -249,6 +312,9 @@ class Importer:
         accepted = [p for p in batch if not p.rejected]
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
+        inflight = self._inflight  # the batch being committed by the writer thread, if any
+        if inflight.records:
+            records = {k: r for k in keys if (r := inflight.records.get(k)) is not None} | records
         hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
         ids = {p.national_id for p in accepted if p.national_id}
         ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
@@ -257,12 +323,16 @@ class Importer:
         by_identity: dict[tuple[int, str], Any] = {
             (h, n): pk for pk, h, n in _among(Patient.objects.all(), "national_id", ids).order_by("-pk")
             .values_list("pk", "hospital_id", "national_id")} if ids else {}
+        if inflight.identities:
+            by_identity = {k: pk for k, pk in inflight.identities.items() if k[1] in ids} | by_identity
         hospitals_of: dict[str, set[int]] = {}
         for h, n in by_identity:
             hospitals_of.setdefault(n, set()).add(h)
         by_ipp: dict[tuple[int, str], str] = {
             (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
             .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
+        if inflight.ipps:
+            by_ipp = {k: n for k, n in inflight.ipps.items() if k[1] in ipps} | by_ipp
         earlier_keys: dict[str, str] = {}
         if self.scratch is not None:
             # This batch's rows, then the database, then the earlier batches' rows (from the
@@ -369,7 +439,10 @@ class Importer:
             self._layout = {name: Table(model, columns) for name, (model, columns) in _LAYOUT.items()}
         return self._layout
 
-    def _write(self, plan: list[tuple[Parsed, str, Any, Any]]) -> None:
+    def _write(self, plan: list[tuple[Parsed, str, Any, Any]], sink: _Now | _Later,
+               inflight: _Inflight | None = None) -> None:
+        """The batch's rows, written by ``sink`` (now, or later by the writer thread); with
+        ``inflight``, what the batch adds for the next one's planner (``_pipeline``)."""
         run = self.run
         tables = self._tables()
         stamp = timezone.now()  # auto_now / auto_now_add of every row of the batch
@@ -383,11 +456,17 @@ class Importer:
                                  parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
                                  Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
             written_names.append(tuple(values[c] for c in NAME_FIELDS))
-        ids = tables["patient"].write(patient_rows, stamp, returning=True)
+            if inflight is not None and values["ipp"]:
+                inflight.ipps[(parsed.site.hospital_id, values["ipp"])] = parsed.national_id  # type: ignore
+        ids = sink.write(tables["patient"], patient_rows, stamp, returning=True)
         created = {parsed.number: pk for parsed, pk in zip(new_patients, ids, strict=True)}
         # The names of the patients just written, as stored (text columns, written as given):
         # only patients already in the database are read back.
         people: dict[int, tuple] = dict(zip(ids, written_names, strict=True))
+        if inflight is not None:
+            inflight.names = dict(people)
+            inflight.identities = {(p.site.hospital_id, p.national_id): created[p.number]  # type: ignore
+                                   for p in new_patients if p.national_id}
 
         # Which patient each accepted row writes to.
         patient_of: dict[int, int] = {}
@@ -406,6 +485,7 @@ class Importer:
         stored = {patient_of[p.number] for p, _ in writing} - people.keys()
         existing = set(_among(CareEpisode.objects.all(), "patient_id", stored)
                        .values_list("patient_id", "site_id")) if stored else set()
+        existing |= {e for e in self._inflight.episodes if e[0] in stored}
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
         user_email = run.user.email if run.user else ""
@@ -415,31 +495,35 @@ class Importer:
                 existing.add((pk, site))
                 episodes.append(self._episode(parsed, pk))
                 new_sites.setdefault(pk, []).append(site)
+                if inflight is not None:
+                    inflight.episodes.add((pk, site))
             audit.append((run.user_id, user_email, Action.IMPORT, pk, Patient._meta.label, str(pk),
                           f"import {run.pk} ligne {parsed.number} ({outcome})", "import"))
         # Name search keys per site, as the post_save signals would have written them.
         unread = new_sites.keys() - people.keys()
+        people |= {pk: self._inflight.names[pk] for pk in unread & self._inflight.names.keys()}
+        unread -= people.keys()
         if unread:
             people |= {pk: names for pk, *names in _among(Patient.objects.all(), "id", unread)
                        .values_list("pk", *NAME_FIELDS)}
         for pk, sites in new_sites.items():
             names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
                       for site in sites]
-        tables["episode"].write(episodes, stamp)
-        tables["name"].write(names, stamp)
+        sink.write(tables["episode"], episodes, stamp)
+        sink.write(tables["name"], names, stamp)
 
         diagnoses, activities, records, rows = [], [], [], []
         written: dict[int, tuple[int, int]] = {}  # row number: its diagnoses and activities
         for parsed, outcome, _target, record in plan:
             if outcome == Outcome.UPDATED:
-                self._update(parsed, record)
+                sink.call(self._update, parsed, record)
             if outcome in (Outcome.CREATED, Outcome.FEDERATED, Outcome.UPDATED):
                 pk = patient_of[parsed.number]
                 diagnoses += [self._diagnosis(parsed, pk, values) for values in parsed.diagnoses]
                 activities += [self._activity(parsed, pk, values) for values in parsed.activities]
                 written[parsed.number] = (len(parsed.diagnoses), len(parsed.activities))
-        diagnosis_ids = iter(tables["diagnosis"].write(diagnoses, stamp, returning=True))
-        activity_ids = iter(tables["activity"].write(activities, stamp, returning=True))
+        diagnosis_ids = iter(sink.write(tables["diagnosis"], diagnoses, stamp, returning=True))
+        activity_ids = iter(sink.write(tables["activity"], activities, stamp, returning=True))
         for parsed, outcome, _target, record in plan:
             key = parsed.key  # type: ignore[attr-defined]
             if parsed.number in written:
@@ -450,16 +534,21 @@ class Importer:
                     record.content_hash, record.run, record.row_number = \
                         parsed.content_hash, run, parsed.number
                     record.objects_written = objects
-                    record.save()
+                    sink.call(record.save)
                 else:
                     records.append((key, patient_of[parsed.number], parsed.site.id,  # type: ignore[attr-defined]
                                     parsed.content_hash, run.pk, parsed.number, objects))
+                    if inflight is not None:
+                        inflight.records[key] = ImportedRecord(
+                            key=key, patient_id=patient_of[parsed.number], site_id=parsed.site.id,  # type: ignore
+                            content_hash=parsed.content_hash, run_id=run.pk, row_number=parsed.number,
+                            objects_written=objects)
             rows.append((run.pk, parsed.number, key if outcome != Outcome.REJECTED else "",
                          parsed.content_hash, outcome, patient_of.get(parsed.number),
                          [m.as_list() for m in parsed.messages]))
-        tables["record"].write(records, stamp)
-        tables["row"].write(rows, stamp)
-        tables["audit"].write(audit, stamp)
+        sink.write(tables["record"], records, stamp)
+        sink.write(tables["row"], rows, stamp)
+        sink.write(tables["audit"], audit, stamp)
 
     def _ref(self, parsed: Parsed) -> str:
         return f"{self._prefix}#{parsed.number}"
@@ -546,6 +635,63 @@ class Importer:
             DuplicateCandidate(hospital_id=h, patient_a=a, patient_b=b, probability=p,
                                reasons=list(r))
             for a, b, p, r, h in same_hospital if (a, b) not in known], ignore_conflicts=True)
+
+
+class _Now:
+    """Writes each table at once (ids by ``RETURNING`` on SQLite): a sequential commit."""
+
+    updates = False
+
+    @staticmethod
+    def write(table: Table, values: list[tuple], stamp: dt.datetime, *,
+              returning: bool = False) -> list[int]:
+        return table.write(values, stamp, returning=returning)
+
+    @staticmethod
+    def call(function: Callable[..., Any], *args: Any) -> None:
+        function(*args)
+
+
+class _Later:
+    """Builds and encodes each table's rows and draws their ids now; the writer thread sends
+    them (``steps``, in order). ``updates``: the batch changes stored records."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple] = []
+        self.updates = False
+
+    def write(self, table: Table, values: list[tuple], stamp: dt.datetime, *,
+              returning: bool = False) -> list[int]:
+        if not values:
+            return []
+        rows = table.rows(values, stamp)
+        ids = table.allocate(len(rows)) if returning else []
+        self.steps.append((table.send_encoded, table.encode(rows, ids), bool(ids)))
+        return ids
+
+    def call(self, function: Callable[..., Any], *args: Any) -> None:
+        self.steps.append((function, *args))
+        self.updates = True
+
+
+@dataclass
+class _Inflight:
+    """What the batch being committed adds, as the next batch's planner would read it from
+    the database once committed."""
+
+    records: dict[str, ImportedRecord] = field(default_factory=dict)  # by key, unsaved
+    identities: dict[tuple[int, str], int] = field(default_factory=dict)  # (hospital, IDMR): pk
+    ipps: dict[tuple[int, str], str] = field(default_factory=dict)  # (hospital, IPP): IDMR
+    episodes: set[tuple[int, int]] = field(default_factory=set)  # (patient, site)
+    names: dict[int, tuple] = field(default_factory=dict)  # patient: NAME_FIELDS values
+
+
+def _no_flush_wait() -> None:
+    """No wait for the WAL flush at the batch's commit: a server crash can lose the last
+    batches committed, but each with its own checkpoint, so the resume writes them again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 _PATIENT_COLUMNS = ("ipp", "ins", "birth_name", "birth_given_names", "first_birth_given_name",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bamara.organisations.models import Site, SiteRole, User
 
+from . import bulk as bulk_load
 from . import mapping as mappings
 from . import report as reports
 from .engine import Importer, ImportFailure, Summary
@@ -60,11 +61,13 @@ def start_run(path: Path, mapping: mappings.Mapping, *, commit: bool, user: User
 def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code: str | None = None,
                 user_email: str | None = None, batch_size: int = 1000,
                 progress: Callable[[int], None] | None = None, duplicates: bool = True,
-                report: str | None = None, workers: int | None = None
-                ) -> tuple[ImportRun, Summary]:
+                report: str | None = None, workers: int | None = None, bulk: bool = False,
+                pipelined: bool | None = None) -> tuple[ImportRun, Summary]:
     """``workers``: processes transforming a dry run's rows (``Importer``); by default
-    ``default_workers``."""
+    ``default_workers``. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL). ``pipelined``: see ``Importer``."""
     path = Path(path)
+    if bulk and (reason := bulk_load.unavailable(commit)):
+        raise ImportFailure(reason)
     mapping = mappings.load(mapping_name)
     user = None
     sites = None
@@ -84,7 +87,8 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
     if workers is None:
         workers = default_workers(path) if not commit else 0
     summary = Importer(run, mapping, path, commit=commit, batch_size=batch_size, progress=progress,
-                       duplicates=duplicates, workers=workers).execute()
+                       duplicates=duplicates, workers=workers, bulk=bulk,
+                       pipelined=pipelined).execute()
     if report:
         reports.write(report, run, summary, None if commit else summary.results)
         run.report_path = str(report)

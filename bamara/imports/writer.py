@@ -14,6 +14,7 @@ table's sequence beforehand when the caller needs them); SQLite, and PostgreSQL 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import uuid
@@ -130,24 +131,14 @@ class Table:
         if not values:
             return []
         rows = self.rows(values, stamp)
+        if self.copy:
+            ids = self.allocate(len(rows)) if returning else []
+            self.send(rows, ids)
+            return ids
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         pk = quote(self.model._meta.pk.column)
         columns = ", ".join(quote(c) for c in self.columns)
-        if self.copy:
-            ids = self._allocate(len(rows)) if returning else []
-            connection.ensure_connection()
-            with connection.connection.cursor() as cursor:
-                head = f"{pk}, " if returning else ""
-                with cursor.copy(f"COPY {table} ({head}{columns}) FROM STDIN") as copy:
-                    write_row = copy.write_row
-                    if returning:
-                        for key, row in zip(ids, rows, strict=True):
-                            write_row((key, *row))
-                    else:
-                        for row in rows:
-                            write_row(row)
-            return ids
         head = f"INSERT INTO {table} ({columns}) VALUES "
         marks = f"({', '.join(['%s'] * len(self.columns))})"
         with connection.cursor() as cursor:
@@ -163,7 +154,53 @@ class Table:
                 ids += [value for (value,) in cursor.fetchall()]
             return ids
 
-    def _allocate(self, count: int) -> list[int]:
+    def send(self, rows: list[tuple], ids: list[int]) -> None:
+        """COPY ``rows`` (``rows()``), with their primary keys ``ids`` when given
+        (``allocate``), on this thread's connection."""
+        if not rows:
+            return
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(bool(ids))) as copy:
+            write_row = copy.write_row
+            if ids:
+                for key, row in zip(ids, rows, strict=True):
+                    write_row((key, *row))
+            else:
+                for row in rows:
+                    write_row(row)
+
+    def encode(self, rows: list[tuple], ids: list[int]) -> bytes:
+        """``rows`` (with their ``ids``, when given) as the data of a COPY, encoded by psycopg
+        on this thread without sending anything: ``send_encoded`` sends it from another
+        thread, whose only work is then to wait for the server (see engine._pipeline)."""
+        from psycopg import Copy
+        from psycopg.copy import FileWriter
+
+        data = io.BytesIO()
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor, Copy(cursor, writer=FileWriter(data)) as copy:
+            write_row = copy.write_row
+            if ids:
+                for key, row in zip(ids, rows, strict=True):
+                    write_row((key, *row))
+            else:
+                for row in rows:
+                    write_row(row)
+        return data.getvalue()
+
+    def send_encoded(self, data: bytes, ids: bool) -> None:
+        """COPY what ``encode`` made (``ids``: it holds the primary keys), on this thread's
+        connection."""
+        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(ids)) as copy:
+            copy.write(data)
+
+    def _copy_sql(self, ids: bool) -> str:
+        quote = connection.ops.quote_name
+        head = f"{quote(self.model._meta.pk.column)}, " if ids else ""
+        columns = ", ".join(quote(c) for c in self.columns)
+        return f"COPY {quote(self.model._meta.db_table)} ({head}{columns}) FROM STDIN"
+
+    def allocate(self, count: int) -> list[int]:
         """``count`` ids from the table's sequence, in order: those INSERT would have used."""
         with connection.cursor() as cursor:
             if self._sequence is None:

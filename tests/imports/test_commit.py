@@ -51,11 +51,11 @@ def test_it_commits_each_batch_without_waiting_for_the_wal_flush(world, orphanet
     seen = []
     write_batch = engine.Importer._write
 
-    def spy(self, plan):
+    def spy(self, plan, *args):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             seen.append(cursor.fetchone()[0])
-        return write_batch(self, plan)
+        return write_batch(self, plan, *args)
 
     monkeypatch.setattr(engine.Importer, "_write", spy)
     service.import_file(write(tmp_path / "a.csv", [ROW, *OTHERS]), "cemara", commit=True, batch_size=2)
@@ -68,9 +68,9 @@ def test_it_makes_full_garbage_collections_rarer_while_it_commits(world, orphane
     seen = []
     write_batch = engine.Importer._write
 
-    def spy(self, plan):
+    def spy(self, plan, *args):
         seen.append(gc.get_threshold())
-        return write_batch(self, plan)
+        return write_batch(self, plan, *args)
 
     monkeypatch.setattr(engine.Importer, "_write", spy)
     service.import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=True)

@@ -12,7 +12,8 @@ from django.db import connection
 from bamara.identity.merge import merge, unmerge
 from bamara.lists import entries
 from bamara.lists.models import Entry, EntryDiagnosis
-from bamara.records.models import CareEpisode, Patient
+from bamara.records.models import CareEpisode, Diagnosis, Patient
+from bamara.sdm import oids
 from tests.factories import make_patient
 
 
@@ -234,3 +235,33 @@ def test_it_does_not_store_a_completeness_computed_while_the_record_changed(worl
     monkeypatch.setattr(module, "completeness", real)
     assert entries.fill_completeness(world.own.pk, [patient.pk])[patient.pk] == Entry.objects.get(
         patient=patient, site=world.own).completeness
+
+
+def _sequential_scans(tables: list[str]) -> dict[str, int]:
+    """This transaction's sequential scans of each table (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)",
+                       [tables])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's set-based triggers")
+def test_it_reads_what_a_batch_touches_by_index_not_whole_tables(world):
+    # A plain join of a batch with a table of this size was planned as a hash join over the
+    # whole table, once per statement: an import slowed down as the tables grew.
+    patients = Patient.objects.bulk_create(
+        Patient(hospital=world.own.hospital, birth_name=f"NOM{n}", first_birth_given_name="Léa",
+                sex_code="F") for n in range(4000))
+    CareEpisode.objects.bulk_create(CareEpisode(patient=p, site=world.own) for p in patients)
+    Diagnosis.objects.bulk_create(
+        Diagnosis(patient=p, disease_code="558", disease_system=oids.ORPHA) for p in patients[1500:])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE records_patient, records_careepisode, lists_entry, records_diagnosis")
+    tables = ["records_patient", "records_careepisode", "lists_entry", "records_diagnosis"]
+    before = _sequential_scans(tables)
+    batch = patients[:1500]
+    CareEpisode.objects.bulk_create(CareEpisode(patient=p, site=world.sibling) for p in batch)
+    Diagnosis.objects.bulk_create(
+        Diagnosis(patient=p, disease_code="586", disease_system=oids.ORPHA) for p in batch)
+    assert _sequential_scans(tables) == before
+    assert stored() == expected()

@@ -26,6 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--site", help="site par défaut (code) quand le fichier n'en donne pas")
         parser.add_argument("--user", help="e-mail de l'utilisateur : limite l'import à ses sites")
         parser.add_argument("--batch", type=int, default=1000)
+        parser.add_argument("--bulk", action="store_true",
+                            help="avec --commit, sur PostgreSQL : chargement en masse d'une migration "
+                                 "(une transaction, index reconstruits à la fin ; les dossiers sont "
+                                 "verrouillés pendant l'import)")
         parser.add_argument("--no-duplicates", action="store_true",
                             help="ne pas rechercher les doublons probables")
 
@@ -44,7 +48,7 @@ class Command(BaseCommand):
                 path, options["mapping"], commit=options["commit"], site_code=options["site"],
                 user_email=options["user"], batch_size=options["batch"],
                 progress=bar.update if bar is not None else None,
-                duplicates=not options["no_duplicates"],
+                duplicates=not options["no_duplicates"], bulk=options["bulk"],
                 report=None if options["no_report"] else (options["report"] or
                                                            str(path) + ".rapport.xlsx"))
         except (MappingError, ReadError, service.ImportFailure) as exc:
