@@ -21,6 +21,35 @@ from typing import Any
 from .transform import Message
 
 _CHUNK = 30_000  # variables per query, below SQLite's 32,766
+_FILTER_BITS = 1 << 24  # 2 MB per filter: ~6 % false positives at 1,000,000 keys
+
+
+class _Filter:
+    """Which values may have been added: one bit per value's hash, in a fixed-size bitmap (a
+    Bloom filter with one hash). A value whose bit is clear was never added, so most look-ups
+    (new keys, identities, IPPs) need no query; a set bit only means "ask the file". Memory is
+    fixed; false positives grow with the number of values, answers stay exact."""
+
+    __slots__ = ("bits",)
+
+    def __init__(self) -> None:
+        self.bits = bytearray(_FILTER_BITS >> 3)
+
+    def add(self, values: Iterable[str]) -> None:
+        bits, mask = self.bits, _FILTER_BITS - 1
+        for value in values:
+            h = hash(value) & mask
+            bits[h >> 3] |= 1 << (h & 7)
+
+    def maybe(self, values: Iterable[str]) -> list[str]:
+        """The values that may have been added (in order, repeats kept)."""
+        bits, mask = self.bits, _FILTER_BITS - 1
+        found = []
+        for value in values:
+            h = hash(value) & mask
+            if bits[h >> 3] & (1 << (h & 7)):
+                found.append(value)
+        return found
 
 
 @dataclass(slots=True)
@@ -40,6 +69,9 @@ class Scratch:
         self.db.executescript("""
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
+            -- Up to 128 MB of pages in memory (default 2 MB): the look-up tables' random
+            -- inserts otherwise read and write a page of the file per row on large files.
+            PRAGMA cache_size = -131072;
             CREATE TABLE result (number INTEGER PRIMARY KEY, key TEXT, outcome TEXT,
                                  messages BLOB);
             CREATE TABLE source_key (key TEXT PRIMARY KEY, content_hash TEXT) WITHOUT ROWID;
@@ -52,6 +84,7 @@ class Scratch:
                                  sex, place, used_name);
         """)
         self.results = 0
+        self._keys, self._identities, self._ipps = _Filter(), _Filter(), _Filter()
 
     def close(self) -> None:
         self.db.close()
@@ -68,17 +101,18 @@ class Scratch:
 
     def source_keys(self, keys: Iterable[str]) -> dict[str, str]:
         """{source record key: content hash} of the earlier rows with these keys."""
-        return dict(self._select("SELECT key, content_hash FROM source_key WHERE key IN ({})", keys))
+        return dict(self._select("SELECT key, content_hash FROM source_key WHERE key IN ({})",
+                                 self._keys.maybe(keys)))
 
     def identities(self, national_ids: Iterable[str]) -> list[tuple[int, str, int]]:
         """(hospital, national id, row number) of the earlier rows' new patients."""
         return self._select("SELECT hospital, national_id, target FROM identity "
-                            "WHERE national_id IN ({})", national_ids)
+                            "WHERE national_id IN ({})", self._identities.maybe(national_ids))
 
     def ipps(self, ipps: Iterable[str]) -> dict[tuple[int, str], str]:
         """{(hospital, IPP): national id} given by the earlier rows."""
         return {(h, i): n for i, h, n in self._select(
-            "SELECT ipp, hospital, national_id FROM ipp WHERE ipp IN ({})", ipps)}
+            "SELECT ipp, hospital, national_id FROM ipp WHERE ipp IN ({})", self._ipps.maybe(ipps))}
 
     # ------------------------------------------------------------------ batches
 
@@ -86,6 +120,9 @@ class Scratch:
             ipps: dict[tuple[int, str], str], results: list[tuple], traits: list[tuple]) -> None:
         """One batch: what later rows look up, the rows' results (number, key, outcome,
         messages) and, for the probable duplicates, their traits."""
+        self._keys.add(keys)
+        self._identities.add(n for _h, n in identities)
+        self._ipps.add(i for _h, i in ipps)
         db = self.db
         db.execute("BEGIN")
         db.executemany("INSERT OR REPLACE INTO source_key VALUES (?, ?)", keys.items())
