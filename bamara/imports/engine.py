@@ -23,7 +23,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -142,7 +142,7 @@ class Importer:
     # ------------------------------------------------------------------ driving
 
     def execute(self) -> Summary:
-        with _rare_full_collections() if self.commit else nullcontext():
+        with _rare_full_collections():
             return self._execute()
 
     def _execute(self) -> Summary:
@@ -237,16 +237,21 @@ class Importer:
 
     def _plan(self, batch: list[Parsed]) -> list[tuple[Parsed, str, Any, Any]]:
         """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
+        accepted: list[Parsed] = []
+        rejected: list[bool] = []  # per row: nothing below changes it before the second loop
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.key = self._key(parsed)  # type: ignore[attr-defined]
             if parsed.rejected:
                 parsed.national_id = ""
-            elif parsed.national_id is None:  # not computed by a worker (workers.prepare)
+                rejected.append(True)
+                continue
+            rejected.append(False)
+            accepted.append(parsed)
+            if parsed.national_id is None:  # not computed by a worker (workers.prepare)
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
                 parsed.national_id = _national_id(parsed.values)
-        accepted = [p for p in batch if not p.rejected]
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
@@ -279,8 +284,8 @@ class Importer:
         batch_keys: dict[str, str] = {}
         traits: list[tuple] = []
         plan = []
-        for parsed in batch:
-            if parsed.rejected:
+        for parsed, was_rejected in zip(batch, rejected, strict=True):
+            if was_rejected:
                 plan.append((parsed, Outcome.REJECTED, None, None))
                 self._count(parsed, Outcome.REJECTED)
                 continue
@@ -326,7 +331,9 @@ class Importer:
                 plan.append((parsed, Outcome.FEDERATED, target, None))
                 self._count(parsed, Outcome.FEDERATED)
             else:
-                if hospitals_of.get(national_id, set()) - {hospital} and national_id:
+                # Known in a hospital other than this one (no set built per row).
+                others = hospitals_of.get(national_id) if national_id else None
+                if others and (len(others) > 1 or hospital not in others):
                     parsed.messages.append(Message(
                         "identite", INFO, ELSEWHERE, "même identité qu'un patient d'un autre "
                         "établissement : dossier créé avec le même identifiant national",
@@ -336,7 +343,10 @@ class Importer:
                 if national_id:
                     by_identity[(hospital, national_id)] = parsed  # later rows join this one
                     new_identity[(hospital, national_id)] = parsed.number
-                    hospitals_of.setdefault(national_id, set()).add(hospital)
+                    if others is None:
+                        hospitals_of[national_id] = {hospital}
+                    else:
+                        others.add(hospital)
             if ipp:
                 by_ipp[(hospital, ipp)] = new_ipp[(hospital, ipp)] = national_id
             if self.scratch is not None and self.duplicates:
@@ -347,7 +357,8 @@ class Importer:
             self.scratch.add(
                 keys=batch_keys, identities=new_identity, ipps=new_ipp,
                 results=[(p.number, p.key, outcome,  # type: ignore[attr-defined]
-                          tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages))
+                          tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages)
+                          if p.messages else ())
                          for p, outcome, _, _ in plan],
                 traits=traits)
         return plan

@@ -11,6 +11,7 @@ pipe's 64 KB.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from typing import Any
@@ -32,6 +33,11 @@ def start(settings_module: str, path: str) -> None:
     orphanet.status, orphanet._resolved = status, resolved
     global _state
     _state = (Transformer(mapping, orphanet, today=today), shape, duplicates, key)
+    # As engine._rare_full_collections, for the worker's life: what is here now (Django, the
+    # mapping) is never collected, and full collections (each walks the memos too) are rare.
+    gc.freeze()
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, full * 100)
 
 
 def state(transform: Any, shape: Any, duplicates: bool, key: str | bytes) -> bytes:
