@@ -49,7 +49,7 @@ from bamara.records.search import NAME_FIELDS, name_keys
 
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
-from .readers import open_rows, read_rows
+from .readers import chunked, open_chunks, read_rows
 from .scratch import Results, RowResult, Scratch
 from .transform import (
     ELSEWHERE,
@@ -174,7 +174,7 @@ class Importer:
     def _batches(self, start: int) -> Iterator[list[Parsed]]:
         rows = (self.transform(number, row) for number, row in read_rows(self.path, self.mapping)
                 if number > start)
-        return _chunks(rows, self.batch_size)
+        return chunked(rows, self.batch_size)
 
     def _prepared_batches(self) -> Iterator[list[Parsed]]:
         """A dry run's batches transformed by worker processes (``workers.prepare``), in file
@@ -182,7 +182,7 @@ class Importer:
         in flight: memory stays bounded."""
         from . import workers
 
-        shape, rows = open_rows(self.path, self.mapping)
+        shape, chunks = open_chunks(self.path, self.mapping, self.batch_size)
         self.transform.orphanet.preload()  # the workers do not query the database
         with tempfile.NamedTemporaryFile(prefix="bamara-import-") as state:
             state.write(workers.state(self.transform, shape, self.duplicates, settings.IDMR_KEY))
@@ -193,7 +193,7 @@ class Importer:
                 initargs=(os.environ["DJANGO_SETTINGS_MODULE"], state.name))
             pending: deque[Future] = deque()
             try:
-                for chunk in _chunks(rows, self.batch_size):
+                for chunk in chunks:
                     pending.append(pool.submit(workers.prepare, chunk))
                     if len(pending) > 2 * self.workers:
                         yield from _unpack(pending.popleft().result())
@@ -659,17 +659,6 @@ def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
                             messages=messages, national_id=national_id, traits=traits))
     if batch:
         yield batch
-
-
-def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _national_id(values: dict[str, Any], key: str | bytes | None = None) -> str:

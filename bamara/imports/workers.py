@@ -14,7 +14,10 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .readers import Chunk
 
 _state: tuple | None = None
 
@@ -48,13 +51,16 @@ def state(transform: Any, shape: Any, duplicates: bool, key: str | bytes) -> byt
                          shape, duplicates, key), 5)
 
 
-def prepare(rows: list[tuple[int, list[str]]]) -> list[tuple]:
-    """Each (non-blank) row transformed, with its identifier and traits (what the planner would compute),
-    as tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
+def prepare(chunk: Chunk) -> list[tuple]:
+    """Each (non-blank) row of a chunk of ``readers.open_chunks`` (rows, or CSV lines parsed
+    here) transformed, with its identifier and traits (what the planner would compute), as
+    tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
     from .engine import _national_id, _patient_values, _trait_values
+    from .readers import Lines
 
     assert _state is not None
     transform, shape, duplicates, key = _state
+    rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
     prepared = []
     for number, cells in rows:
         row = shape(cells)
