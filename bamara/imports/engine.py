@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
+from bamara.identity.normalise import IdentityTraits
 from bamara.organisations.models import Site
 from bamara.records.models import (
     Activity,
@@ -251,7 +252,7 @@ class Importer:
             if parsed.national_id is None:  # not computed by a worker (workers.prepare)
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
-                parsed.national_id = _national_id(parsed.values)
+                parsed.national_id = _national_id(parsed.patient)
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
@@ -661,11 +662,17 @@ def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
         yield batch
 
 
-def _national_id(values: dict[str, Any], key: str | bytes | None = None) -> str:
+def _national_id(patient: dict[str, Any], key: str | bytes | None = None) -> str:
     """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
-    ``values``: ``_patient_values`` of the row; ``key``: settings.IDMR_KEY by default."""
-    traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
-                                  for c in idmr.PERSON_COLUMNS))
+    ``patient``: the row's patient values (``Parsed.patient``); ``key``: settings.IDMR_KEY by
+    default. The traits are those ``idmr.person_traits`` reads from the saved columns, taken
+    from the values directly (the birth date is already the partial date they give back)."""
+    sex = patient.get("sex")
+    traits = IdentityTraits(
+        birth_name=patient.get("birth_name", ""),
+        first_given_name=patient.get("first_birth_given_name", ""),
+        birth_given_names=patient.get("birth_given_names", ""),
+        birth_date=patient.get("birth_date"), sex=sex[0] if sex else "")
     try:
         return idmr.compute(traits, key=key)
     except ValueError:  # insufficient traits

@@ -69,9 +69,8 @@ def prepare(chunk: Chunk) -> list[tuple]:
         parsed = transform(number, row)
         national_id, traits = "", None
         if not parsed.rejected:
-            values = _patient_values(parsed)
-            national_id = _national_id(values, key)
-            traits = _trait_values(values) if duplicates else None
+            national_id = _national_id(parsed.patient, key)
+            traits = _trait_values(_patient_values(parsed)) if duplicates else None
         prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
                          parsed.patient.get("ipp"), parsed.messages, national_id, traits))
     return prepared

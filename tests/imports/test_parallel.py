@@ -8,13 +8,16 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 from django.db import connection
 
+from bamara.identity import idmr
 from bamara.imports import mapping as mappings
 from bamara.imports import service, workers
-from bamara.imports.engine import Parsed, _text_array
+from bamara.imports.engine import Parsed, _national_id, _patient_values, _text_array
 from bamara.imports.models import Outcome
 from bamara.imports.readers import Lines, ReadError, open_chunks, open_rows
 from bamara.imports.service import import_file
 from bamara.imports.transform import Orphanet
+from bamara.records.fields import PartialDate
+from bamara.records.models import Patient
 from bamara.terminologies import orphanet
 from bamara.terminologies.models import OrphaConcept
 from tests.imports.test_engine import ROW, write
@@ -153,3 +156,18 @@ def test_it_fails_the_dry_run_when_a_worker_cannot_start(world, orphanet_codes, 
     monkeypatch.setattr(workers, "state", lambda *_args: b"not a pickle")
     with pytest.raises(BrokenProcessPool):
         import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=False, workers=1)
+
+
+@pytest.mark.parametrize("birth_date", [PartialDate(1980), PartialDate(1980, 3),
+                                        PartialDate(1980, 3, 4), None])
+@pytest.mark.parametrize("names", [{"first_birth_given_name": "Léa"},
+                                   {"birth_given_names": "Jean-Pierre Marie"}, {}])
+def test_it_computes_the_identifier_the_saved_patient_will_have(birth_date, names, settings):
+    # The worker and the planner read the traits from the row's values, not from a Patient.
+    patient = {"birth_name": "de La Fontaine", "sex": ("F", "2.16.840.1.113883.5.1")} | names
+    if birth_date is not None:
+        patient["birth_date"] = birth_date
+    saved = Patient(**_patient_values(Parsed(2, "", patient=patient)))
+    assert _national_id(patient) == (idmr.for_patient(saved) or "")
+    assert _national_id(patient, "k" * 32) == (idmr.for_patient(saved, key="k" * 32) or "")
+    assert (_national_id(patient) != "") == (birth_date is not None)
