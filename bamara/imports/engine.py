@@ -282,7 +282,8 @@ class Importer:
             by_ipp = (self.scratch.ipps(ipps) if ipps else {}) | by_ipp
         new_identity: dict[tuple[int, str], int] = {}  # what this batch adds (dry run: kept)
         new_ipp: dict[tuple[int, str], str] = {}
-        batch_keys: dict[str, str] = {}
+        batch_keys: dict[str, str] = {}  # source key: content hash of the first row with it
+        first_rows: dict[str, int] = {}  # and that row's number (dry run: kept)
         traits: list[tuple] = []
         plan = []
         for parsed, was_rejected in zip(batch, rejected, strict=True):
@@ -309,6 +310,7 @@ class Importer:
                 self._count(parsed, Outcome.UNCHANGED)
                 continue
             batch_keys[key] = parsed.content_hash
+            first_rows[key] = parsed.number
             if record is not None:
                 outcome = Outcome.UNCHANGED if record.content_hash == parsed.content_hash else Outcome.UPDATED
                 plan.append((parsed, outcome, record.patient_id, record))
@@ -356,10 +358,10 @@ class Importer:
         if self.scratch is not None:
             # The database rows are looked up again by each batch: only this batch's are kept.
             self.scratch.add(
-                keys=batch_keys, identities=new_identity, ipps=new_ipp,
+                keys=first_rows, identities=new_identity, ipps=new_ipp,
                 results=[(p.number, p.key, outcome,  # type: ignore[attr-defined]
                           tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages)
-                          if p.messages else ())
+                          if p.messages else (), p.content_hash)
                          for p, outcome, _, _ in plan],
                 traits=traits)
         return plan
