@@ -599,7 +599,8 @@ _thresholds = gc.get_threshold()
 @contextmanager
 def _rare_full_collections() -> Iterator[None]:
     """Python's full garbage collections 100 times rarer meanwhile: each one walks every object
-    of the process (the run's caches, Django's), ~30 % of a commit's client CPU. Younger
+    of the process (the run's caches, Django's), ~30 % of a commit's client CPU and 10-25 % of
+    a dry run's (its worker processes do the same: ``workers.start``). Younger
     generations are still collected as usual. Counted, for imports run by several threads."""
     global _runs, _thresholds
     with _lock:
