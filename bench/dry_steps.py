@@ -36,7 +36,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
 
     from bamara.imports import engine, workers
     from bamara.imports import mapping as mappings
@@ -71,7 +70,7 @@ def main() -> None:
         return work()
 
     with tempfile.NamedTemporaryFile() as state:
-        state.write(workers.state(importer.transform, shape, False, settings.IDMR_KEY))
+        state.write(workers.state(importer.transform, shape, False))
         state.flush()
         workers.start(os.environ["DJANGO_SETTINGS_MODULE"], state.name)
 

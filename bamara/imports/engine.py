@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
-from bamara.identity.normalise import IdentityTraits
+from bamara.identity.normalise import IdentityTraits, identity_key
 from bamara.organisations.models import Site
 from bamara.records.models import (
     Activity,
@@ -186,7 +185,7 @@ class Importer:
         shape, chunks = open_chunks(self.path, self.mapping, self.batch_size)
         self.transform.orphanet.preload()  # the workers do not query the database
         with tempfile.NamedTemporaryFile(prefix="bamara-import-") as state:
-            state.write(workers.state(self.transform, shape, self.duplicates, settings.IDMR_KEY))
+            state.write(workers.state(self.transform, shape, self.duplicates))
             state.flush()
             pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -656,11 +655,14 @@ def _patient_values(parsed: Parsed) -> dict[str, Any]:
 
 def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
     """``workers.prepare``'s tuples as the rows the planner reads (a dry run's planner needs
-    only the IPP of the patient's values); nothing for a chunk of blank rows."""
+    only the IPP of the patient's values), each identity key hashed into its IDMR here (the
+    worker is the busier process); nothing for a chunk of blank rows."""
     batch = []
-    for number, digest, site_code, source_id, ipp, messages, national_id, traits in prepared:
+    national_id = idmr.from_identity_key
+    for number, digest, site_code, source_id, ipp, messages, identity, traits in prepared:
         batch.append(Parsed(number, digest, site_code, source_id, {"ipp": ipp} if ipp else {},
-                            messages=messages, national_id=national_id, traits=traits))
+                            messages=messages, national_id=national_id(identity) if identity else "",
+                            traits=traits))
     if batch:
         yield batch
 
@@ -668,8 +670,16 @@ def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
 def _national_id(patient: dict[str, Any], key: str | bytes | None = None) -> str:
     """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
     ``patient``: the row's patient values (``Parsed.patient``); ``key``: settings.IDMR_KEY by
-    default. The traits are those ``idmr.person_traits`` reads from the saved columns, taken
-    from the values directly (the birth date is already the partial date they give back)."""
+    default."""
+    identity = _identity(patient)
+    return idmr.from_identity_key(identity, key=key) if identity else ""
+
+
+def _identity(patient: dict[str, Any]) -> str:
+    """The identity key of the row's patient values (``normalise.identity_key``), "" when the
+    traits are insufficient. The traits are those ``idmr.person_traits`` reads from the saved
+    columns, taken from the values directly (the birth date is already the partial date they
+    give back)."""
     sex = patient.get("sex")
     traits = IdentityTraits(
         birth_name=patient.get("birth_name", ""),
@@ -677,7 +687,7 @@ def _national_id(patient: dict[str, Any], key: str | bytes | None = None) -> str
         birth_given_names=patient.get("birth_given_names", ""),
         birth_date=patient.get("birth_date"), sex=sex[0] if sex else "")
     try:
-        return idmr.compute(traits, key=key)
+        return identity_key(traits)
     except ValueError:  # insufficient traits
         return ""
 
