@@ -116,7 +116,13 @@ def compute(traits: IdentityTraits, *, key: str | bytes | None = None) -> str:
 
     Raises ``InsufficientTraits`` (a ``ValueError``) when the traits cannot identify anyone.
     """
-    message = (_DOMAIN + identity_key(traits)).encode("utf-8")
+    return from_identity_key(identity_key(traits), key=key)
+
+
+def from_identity_key(text: str, *, key: str | bytes | None = None) -> str:
+    """The IDMR of an identity key (``normalise.identity_key``): ``compute``'s second step, so
+    that a parallel import's workers make the keys and its importing process hashes them."""
+    message = (_DOMAIN + text).encode("utf-8")
     digest = hmac_sha256(settings.IDMR_KEY if key is None else key, message)
     # The version digit, then 18 digits of the hash (leading zeros kept by the addition).
     body = str(VERSION * _MODULUS + int.from_bytes(digest, "big") % _MODULUS)

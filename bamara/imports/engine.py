@@ -23,18 +23,18 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
+from bamara.identity.normalise import IdentityTraits, identity_key
 from bamara.organisations.models import Site
 from bamara.records.models import (
     Activity,
@@ -50,7 +50,7 @@ from bamara.records.search import NAME_FIELDS, name_keys
 from . import bulk as bulk_load
 from .mapping import Mapping
 from .models import ImportedRecord, ImportRow, ImportRun, Outcome, RunStatus
-from .readers import open_rows, read_rows
+from .readers import chunked, open_chunks, read_rows
 from .scratch import Results, RowResult, Scratch
 from .transform import (
     ELSEWHERE,
@@ -154,7 +154,7 @@ class Importer:
     # ------------------------------------------------------------------ driving
 
     def execute(self) -> Summary:
-        with _rare_full_collections() if self.commit else nullcontext():
+        with _rare_full_collections():
             return self._execute()
 
     def _execute(self) -> Summary:
@@ -197,7 +197,7 @@ class Importer:
     def _batches(self, start: int) -> Iterator[list[Parsed]]:
         rows = (self.transform(number, row) for number, row in read_rows(self.path, self.mapping)
                 if number > start)
-        return _chunks(rows, self.batch_size)
+        return chunked(rows, self.batch_size)
 
     def _prepared_batches(self) -> Iterator[list[Parsed]]:
         """A dry run's batches transformed by worker processes (``workers.prepare``), in file
@@ -205,10 +205,10 @@ class Importer:
         in flight: memory stays bounded."""
         from . import workers
 
-        shape, rows = open_rows(self.path, self.mapping)
+        shape, chunks = open_chunks(self.path, self.mapping, self.batch_size)
         self.transform.orphanet.preload()  # the workers do not query the database
         with tempfile.NamedTemporaryFile(prefix="bamara-import-") as state:
-            state.write(workers.state(self.transform, shape, self.duplicates, settings.IDMR_KEY))
+            state.write(workers.state(self.transform, shape, self.duplicates))
             state.flush()
             pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -216,7 +216,7 @@ class Importer:
                 initargs=(os.environ["DJANGO_SETTINGS_MODULE"], state.name))
             pending: deque[Future] = deque()
             try:
-                for chunk in _chunks(rows, self.batch_size):
+                for chunk in chunks:
                     pending.append(pool.submit(workers.prepare, chunk))
                     if len(pending) > 2 * self.workers:
                         yield from _unpack(pending.popleft().result())
@@ -300,16 +300,21 @@ class Importer:
 
     def _plan(self, batch: list[Parsed]) -> list[tuple[Parsed, str, Any, Any]]:
         """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
+        accepted: list[Parsed] = []
+        rejected: list[bool] = []  # per row: nothing below changes it before the second loop
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.key = self._key(parsed)  # type: ignore[attr-defined]
             if parsed.rejected:
                 parsed.national_id = ""
-            elif parsed.national_id is None:  # not computed by a worker (workers.prepare)
+                rejected.append(True)
+                continue
+            rejected.append(False)
+            accepted.append(parsed)
+            if parsed.national_id is None:  # not computed by a worker (workers.prepare)
                 # The patient's column values, once per row (identifier, traits, write).
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
-                parsed.national_id = _national_id(parsed.values)
-        accepted = [p for p in batch if not p.rejected]
+                parsed.national_id = _national_id(parsed.patient)
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
         records = {r.key: r for r in _among(ImportedRecord.objects.all(), "key", keys)}
         inflight = self._inflight  # the batch being committed by the writer thread, if any
@@ -346,11 +351,12 @@ class Importer:
             by_ipp = (self.scratch.ipps(ipps) if ipps else {}) | by_ipp
         new_identity: dict[tuple[int, str], int] = {}  # what this batch adds (dry run: kept)
         new_ipp: dict[tuple[int, str], str] = {}
-        batch_keys: dict[str, str] = {}
+        batch_keys: dict[str, str] = {}  # source key: content hash of the first row with it
+        first_rows: dict[str, int] = {}  # and that row's number (dry run: kept)
         traits: list[tuple] = []
         plan = []
-        for parsed in batch:
-            if parsed.rejected:
+        for parsed, was_rejected in zip(batch, rejected, strict=True):
+            if was_rejected:
                 plan.append((parsed, Outcome.REJECTED, None, None))
                 self._count(parsed, Outcome.REJECTED)
                 continue
@@ -373,6 +379,7 @@ class Importer:
                 self._count(parsed, Outcome.UNCHANGED)
                 continue
             batch_keys[key] = parsed.content_hash
+            first_rows[key] = parsed.number
             if record is not None:
                 outcome = Outcome.UNCHANGED if record.content_hash == parsed.content_hash else Outcome.UPDATED
                 plan.append((parsed, outcome, record.patient_id, record))
@@ -396,7 +403,9 @@ class Importer:
                 plan.append((parsed, Outcome.FEDERATED, target, None))
                 self._count(parsed, Outcome.FEDERATED)
             else:
-                if hospitals_of.get(national_id, set()) - {hospital} and national_id:
+                # Known in a hospital other than this one (no set built per row).
+                others = hospitals_of.get(national_id) if national_id else None
+                if others and (len(others) > 1 or hospital not in others):
                     parsed.messages.append(Message(
                         "identite", INFO, ELSEWHERE, "même identité qu'un patient d'un autre "
                         "établissement : dossier créé avec le même identifiant national",
@@ -406,7 +415,10 @@ class Importer:
                 if national_id:
                     by_identity[(hospital, national_id)] = parsed  # later rows join this one
                     new_identity[(hospital, national_id)] = parsed.number
-                    hospitals_of.setdefault(national_id, set()).add(hospital)
+                    if others is None:
+                        hospitals_of[national_id] = {hospital}
+                    else:
+                        others.add(hospital)
             if ipp:
                 by_ipp[(hospital, ipp)] = new_ipp[(hospital, ipp)] = national_id
             if self.scratch is not None and self.duplicates:
@@ -415,9 +427,10 @@ class Importer:
         if self.scratch is not None:
             # The database rows are looked up again by each batch: only this batch's are kept.
             self.scratch.add(
-                keys=batch_keys, identities=new_identity, ipps=new_ipp,
+                keys=first_rows, identities=new_identity, ipps=new_ipp,
                 results=[(p.number, p.key, outcome,  # type: ignore[attr-defined]
-                          tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages))
+                          tuple((m.item, m.level, m.code, m.text, m.value) for m in p.messages)
+                          if p.messages else (), p.content_hash)
                          for p, outcome, _, _ in plan],
                 traits=traits)
         return plan
@@ -731,7 +744,8 @@ _thresholds = gc.get_threshold()
 @contextmanager
 def _rare_full_collections() -> Iterator[None]:
     """Python's full garbage collections 100 times rarer meanwhile: each one walks every object
-    of the process (the run's caches, Django's), ~30 % of a commit's client CPU. Younger
+    of the process (the run's caches, Django's), ~30 % of a commit's client CPU and 10-25 % of
+    a dry run's (its worker processes do the same: ``workers.start``). Younger
     generations are still collected as usual. Counted, for imports run by several threads."""
     global _runs, _thresholds
     with _lock:
@@ -787,33 +801,39 @@ def _patient_values(parsed: Parsed) -> dict[str, Any]:
 
 def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
     """``workers.prepare``'s tuples as the rows the planner reads (a dry run's planner needs
-    only the IPP of the patient's values); nothing for a chunk of blank rows."""
+    only the IPP of the patient's values), each identity key hashed into its IDMR here (the
+    worker is the busier process); nothing for a chunk of blank rows."""
     batch = []
-    for number, digest, site_code, source_id, ipp, messages, national_id, traits in prepared:
+    national_id = idmr.from_identity_key
+    for number, digest, site_code, source_id, ipp, messages, identity, traits in prepared:
         batch.append(Parsed(number, digest, site_code, source_id, {"ipp": ipp} if ipp else {},
-                            messages=messages, national_id=national_id, traits=traits))
+                            messages=messages, national_id=national_id(identity) if identity else "",
+                            traits=traits))
     if batch:
         yield batch
 
 
-def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _national_id(values: dict[str, Any], key: str | bytes | None = None) -> str:
+def _national_id(patient: dict[str, Any], key: str | bytes | None = None) -> str:
     """The IDMR the saved patient will have (``idmr.for_patient``), without a model instance;
-    ``values``: ``_patient_values`` of the row; ``key``: settings.IDMR_KEY by default."""
-    traits = idmr.person_traits(*(values.get(c, None if c == "birth_date" else "")
-                                  for c in idmr.PERSON_COLUMNS))
+    ``patient``: the row's patient values (``Parsed.patient``); ``key``: settings.IDMR_KEY by
+    default."""
+    identity = _identity(patient)
+    return idmr.from_identity_key(identity, key=key) if identity else ""
+
+
+def _identity(patient: dict[str, Any]) -> str:
+    """The identity key of the row's patient values (``normalise.identity_key``), "" when the
+    traits are insufficient. The traits are those ``idmr.person_traits`` reads from the saved
+    columns, taken from the values directly (the birth date is already the partial date they
+    give back)."""
+    sex = patient.get("sex")
+    traits = IdentityTraits(
+        birth_name=patient.get("birth_name", ""),
+        first_given_name=patient.get("first_birth_given_name", ""),
+        birth_given_names=patient.get("birth_given_names", ""),
+        birth_date=patient.get("birth_date"), sex=sex[0] if sex else "")
     try:
-        return idmr.compute(traits, key=key)
+        return identity_key(traits)
     except ValueError:  # insufficient traits
         return ""
 

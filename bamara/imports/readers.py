@@ -10,8 +10,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 from .mapping import Mapping
 
@@ -83,21 +86,90 @@ def open_rows(path: str | Path, mapping: Mapping) -> tuple[RowShape, Iterator[tu
     data row: what ``read_rows`` gives before the cells are named (cheaper to send to another
     process)."""
     rows = _xlsx(path) if is_xlsx(path) else _csv(path, mapping)
+    return _shape(next(rows, None), mapping), _numbered(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Consecutive lines of a CSV file with no quote character, so one row each (a quoted
+    cell may hold a line break): rows ``first``, ``first + 1``... once parsed (``rows``)."""
+
+    first: int
+    lines: list[str]
+
+    def rows(self, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells) of the non-empty lines, as ``open_rows`` gives them."""
+        try:
+            yield from _numbered(csv.reader(self.lines, delimiter=delimiter), self.first)
+        except csv.Error as exc:
+            raise ReadError(f"CSV illisible : {exc}") from None
+
+
+Chunk = list[tuple[int, list[str]]] | Lines
+
+
+def open_chunks(path: str | Path, mapping: Mapping, size: int) -> tuple[RowShape, Iterator[Chunk]]:
+    """``open_rows`` in chunks of ``size`` rows, for the workers of a parallel dry run. A CSV
+    is cut into ``Lines`` (parsed by the workers: the cells of a row cost ~10 times more to
+    send than its line) until a chunk has a quote character; from there on its rows are
+    parsed here, as ``open_rows`` does. An XLSX sheet is always parsed here."""
+    if is_xlsx(path):
+        shape, rows = open_rows(path, mapping)
+        return shape, chunked(rows, size)
+    chunks = _csv_chunks(path, mapping, size)
+    return _shape(next(chunks, None), mapping), chunks  # type: ignore[arg-type]
+
+
+def _csv_chunks(path: str | Path, mapping: Mapping, size: int) -> Iterator[Any]:
+    """The header's cells, then the chunks of ``open_chunks``; errors as ``_csv``'s."""
+    options = mapping.spec.csv
     try:
-        header = next(rows)
-    except StopIteration:
-        raise ReadError("fichier vide (pas de ligne d'en-tête)") from None
+        with open(path, encoding=options.encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=options.delimiter), None)
+            if header is None:
+                return
+            yield header
+            number = 2  # the csv reader stopped at the end of the header's row
+            while lines := list(islice(handle, size)):
+                if any('"' in line for line in lines):
+                    rows = csv.reader(chain(lines, handle), delimiter=options.delimiter)
+                    yield from chunked(_numbered(rows, number), size)
+                    return
+                yield Lines(number, lines)
+                number += len(lines)
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"encodage inattendu (attendu : {options.encoding}) : {exc}") from None
+    except csv.Error as exc:
+        raise ReadError(f"CSV illisible : {exc}") from None
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of ``size`` items (the last one shorter)."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _shape(header: list[str] | None, mapping: Mapping) -> RowShape:
+    """The file's header checked against the mapping (``ReadError``)."""
+    if header is None:
+        raise ReadError("fichier vide (pas de ligne d'en-tête)")
     header = [h.strip() for h in header]
     wanted = mapping.columns()
     required = [c for c in wanted if "{n}" not in c]
     missing = [c for c in required if c not in header and not _optional_repeat(c, mapping)]
     if missing:
         raise ReadError(f"colonne(s) absente(s) du fichier : {', '.join(missing)}")
-    return RowShape(header), _numbered(rows)
+    return RowShape(header)
 
 
-def _numbered(rows: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    for number, values in enumerate(rows, start=2):
+def _numbered(rows: Iterable[list[str]], start: int = 2) -> Iterator[tuple[int, list[str]]]:
+    for number, values in enumerate(rows, start=start):
         if any(values):  # blank cells (spaces) are found by RowShape
             yield number, values
 

@@ -11,9 +11,13 @@ pipe's 64 KB.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .readers import Chunk
 
 _state: tuple | None = None
 
@@ -27,39 +31,47 @@ def start(settings_module: str, path: str) -> None:
     from .transform import Orphanet, Transformer
 
     with open(path, "rb") as handle:
-        mapping, status, resolved, today, shape, duplicates, key = pickle.load(handle)
+        mapping, status, resolved, today, shape, duplicates = pickle.load(handle)
     orphanet = Orphanet.__new__(Orphanet)  # without its query: the importer's codes
     orphanet.status, orphanet._resolved = status, resolved
     global _state
-    _state = (Transformer(mapping, orphanet, today=today), shape, duplicates, key)
+    _state = (Transformer(mapping, orphanet, today=today), shape, duplicates)
+    # As engine._rare_full_collections, for the worker's life: what is here now (Django, the
+    # mapping) is never collected, and full collections (each walks the memos too) are rare.
+    gc.freeze()
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, full * 100)
 
 
-def state(transform: Any, shape: Any, duplicates: bool, key: str | bytes) -> bytes:
+def state(transform: Any, shape: Any, duplicates: bool) -> bytes:
     """What ``start`` reads: the importer's transformer (its Orphanet preloaded), the file's
-    header, whether traits are wanted, the IDMR key (``settings.IDMR_KEY`` of the importer)."""
+    header, whether traits are wanted. (Not the IDMR key: the importing process hashes the
+    identity keys the workers send.)"""
     orphanet = transform.orphanet
     return pickle.dumps((transform.mapping, orphanet.status, orphanet._resolved, transform.today,
-                         shape, duplicates, key), 5)
+                         shape, duplicates), 5)
 
 
-def prepare(rows: list[tuple[int, list[str]]]) -> list[tuple]:
-    """Each (non-blank) row transformed, with its identifier and traits (what the planner would compute),
-    as tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
-    from .engine import _national_id, _patient_values, _trait_values
+def prepare(chunk: Chunk) -> list[tuple]:
+    """Each (non-blank) row of a chunk of ``readers.open_chunks`` (rows, or CSV lines parsed
+    here) transformed, with its identity key and traits (what the planner would compute), as
+    tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
+    from .engine import _identity, _patient_values, _trait_values
+    from .readers import Lines
 
     assert _state is not None
-    transform, shape, duplicates, key = _state
+    transform, shape, duplicates = _state
+    rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
     prepared = []
     for number, cells in rows:
         row = shape(cells)
         if row is None:  # blank
             continue
         parsed = transform(number, row)
-        national_id, traits = "", None
+        identity, traits = "", None
         if not parsed.rejected:
-            values = _patient_values(parsed)
-            national_id = _national_id(values, key)
-            traits = _trait_values(values) if duplicates else None
+            identity = _identity(parsed.patient)
+            traits = _trait_values(_patient_values(parsed)) if duplicates else None
         prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
-                         parsed.patient.get("ipp"), parsed.messages, national_id, traits))
+                         parsed.patient.get("ipp"), parsed.messages, identity, traits))
     return prepared

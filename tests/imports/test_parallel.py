@@ -8,11 +8,16 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 from django.db import connection
 
+from bamara.identity import idmr
+from bamara.imports import mapping as mappings
 from bamara.imports import service, workers
-from bamara.imports.engine import Parsed, _text_array
+from bamara.imports.engine import Parsed, _national_id, _patient_values, _text_array
 from bamara.imports.models import Outcome
+from bamara.imports.readers import Lines, ReadError, open_chunks, open_rows
 from bamara.imports.service import import_file
 from bamara.imports.transform import Orphanet
+from bamara.records.fields import PartialDate
+from bamara.records.models import Patient
 from bamara.terminologies import orphanet
 from bamara.terminologies.models import OrphaConcept
 from tests.imports.test_engine import ROW, write
@@ -91,6 +96,47 @@ def test_it_skips_blank_rows_with_worker_processes(world, orphanet_codes, tmp_pa
     assert [r.number for r in spread.results] == [2, 4]
 
 
+def test_it_reads_quoted_cells_with_line_breaks_with_worker_processes(world, orphanet_codes,
+                                                                      tmp_path):
+    # Lines without quotes go to the worker as lines; from the first quote on (a cell with a
+    # line break, here in the 5th row), the rows are parsed by the importing process.
+    rows = [ROW | {"ID_PATIENT": f"C{n}", "NOM_NAISSANCE": f"NOM{chr(65 + n)}"} for n in range(9)]
+    rows[4] |= {"NOM_USAGE": 'DIT "LE GRAND"\nSUITE'}
+    rows[6] |= {"CENTRE": "NOPE"}
+    path = write(tmp_path / "a.csv", rows)
+    path.write_text(path.read_text(encoding="utf-8") + "\n;;\n", encoding="utf-8")
+    _run, alone = import_file(path, "cemara", commit=False, batch_size=2, workers=0)
+    _run, spread = import_file(path, "cemara", commit=False, batch_size=2, workers=1)
+    assert report(spread) == report(alone)
+    assert [r.number for r in spread.results] == list(range(2, 11))
+
+
+def test_it_cuts_a_csv_into_lines_until_a_quote_then_into_rows(tmp_path):
+    rows = [ROW | {"ID_PATIENT": f"C{n}"} for n in range(7)]
+    rows[4] |= {"NOM_USAGE": "A\nB"}
+    path = write(tmp_path / "a.csv", rows)
+    mapping = mappings.load("cemara")
+    _shape, expected = open_rows(path, mapping)
+    _shape, chunks = open_chunks(path, mapping, 3)
+    chunks = list(chunks)
+    assert [type(c) for c in chunks] == [Lines, list, list]
+    assert chunks[0].first == 2 and len(chunks[0].lines) == 3
+    parsed = [*chunks[0].rows(";"), *chunks[1], *chunks[2]]
+    assert parsed == list(expected)
+    assert [number for number, _cells in parsed] == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_it_fails_on_an_unreadable_csv_line_as_without_worker_processes(world, orphanet_codes,
+                                                                        tmp_path):
+    # A cell over the csv module's field size limit (131,072 characters).
+    path = write(tmp_path / "a.csv", [ROW, ROW | {"ID_PATIENT": "C2", "PRENOM": "A" * 140_000}])
+    with pytest.raises(ReadError) as alone:
+        import_file(path, "cemara", commit=False, workers=0)
+    with pytest.raises(ReadError) as spread:
+        import_file(path, "cemara", commit=False, workers=1)
+    assert str(spread.value) == str(alone.value) and "CSV illisible" in str(alone.value)
+
+
 def test_it_writes_text_look_ups_as_one_postgresql_array_literal():
     assert _text_array(["a", "", "NULL", "x,y"]) == '{"a","","NULL","x,y"}'
     assert _text_array(['b"c', "d\\e", "f"]) == '{"b\\"c","d\\\\e","f"}'
@@ -110,3 +156,18 @@ def test_it_fails_the_dry_run_when_a_worker_cannot_start(world, orphanet_codes, 
     monkeypatch.setattr(workers, "state", lambda *_args: b"not a pickle")
     with pytest.raises(BrokenProcessPool):
         import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=False, workers=1)
+
+
+@pytest.mark.parametrize("birth_date", [PartialDate(1980), PartialDate(1980, 3),
+                                        PartialDate(1980, 3, 4), None])
+@pytest.mark.parametrize("names", [{"first_birth_given_name": "Léa"},
+                                   {"birth_given_names": "Jean-Pierre Marie"}, {}])
+def test_it_computes_the_identifier_the_saved_patient_will_have(birth_date, names, settings):
+    # The worker and the planner read the traits from the row's values, not from a Patient.
+    patient = {"birth_name": "de La Fontaine", "sex": ("F", "2.16.840.1.113883.5.1")} | names
+    if birth_date is not None:
+        patient["birth_date"] = birth_date
+    saved = Patient(**_patient_values(Parsed(2, "", patient=patient)))
+    assert _national_id(patient) == (idmr.for_patient(saved) or "")
+    assert _national_id(patient, "k" * 32) == (idmr.for_patient(saved, key="k" * 32) or "")
+    assert (_national_id(patient) != "") == (birth_date is not None)
