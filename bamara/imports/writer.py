@@ -161,13 +161,7 @@ class Table:
             return
         connection.ensure_connection()
         with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(bool(ids))) as copy:
-            write_row = copy.write_row
-            if ids:
-                for key, row in zip(ids, rows, strict=True):
-                    write_row((key, *row))
-            else:
-                for row in rows:
-                    write_row(row)
+            _write_rows(copy, rows, ids)
 
     def encode(self, rows: list[tuple], ids: list[int]) -> bytes:
         """``rows`` (with their ``ids``, when given) as the data of a COPY, encoded by psycopg
@@ -179,13 +173,7 @@ class Table:
         data = io.BytesIO()
         connection.ensure_connection()
         with connection.connection.cursor() as cursor, Copy(cursor, writer=FileWriter(data)) as copy:
-            write_row = copy.write_row
-            if ids:
-                for key, row in zip(ids, rows, strict=True):
-                    write_row((key, *row))
-            else:
-                for row in rows:
-                    write_row(row)
+            _write_rows(copy, rows, ids)
         return data.getvalue()
 
     def send_encoded(self, data: bytes, ids: bool) -> None:
@@ -211,3 +199,14 @@ class Table:
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
                            [self._sequence, count])
             return [value for (value,) in cursor.fetchall()]
+
+
+def _write_rows(copy: Any, rows: list[tuple], ids: list[int]) -> None:
+    """Each row to a psycopg ``Copy``, led by its primary key when ``ids`` are given."""
+    write_row = copy.write_row
+    if ids:
+        for key, row in zip(ids, rows, strict=True):
+            write_row((key, *row))
+    else:
+        for row in rows:
+            write_row(row)
