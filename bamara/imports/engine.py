@@ -653,8 +653,6 @@ class Importer:
 class _Now:
     """Writes each table at once (ids by ``RETURNING`` on SQLite): a sequential commit."""
 
-    updates = False
-
     @staticmethod
     def write(table: Table, values: list[tuple], stamp: dt.datetime, *,
               returning: bool = False) -> list[int]:
