@@ -156,7 +156,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--batch", type=int, default=1, help="documents per transaction (one savepoint each)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the ingestion (one process) into FILE")
     options = parser.parse_args()
+    if options.workers > 1 and options.profile:
+        parser.error("--profile : un seul processus")
     if options.workers > 1 and not options.database_url:
         parser.error("--workers > 1 : PostgreSQL seulement (SQLite n'a qu'un écrivain)")
 
@@ -203,7 +206,14 @@ def main() -> None:
         from django.db import connections
 
         results: multiprocessing.Queue = multiprocessing.get_context("fork").Queue()
-        if options.workers == 1:
+        if options.workers == 1 and options.profile:
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)  # CPU time: the server's share is not counted
+            profiler.runcall(run_worker, batches[0], options.batch, results, None)
+            profiler.dump_stats(options.profile)
+            outcomes = [results.get()]
+        elif options.workers == 1:
             run_worker(batches[0], options.batch, results, None)
             outcomes = [results.get()]
         else:

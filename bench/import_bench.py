@@ -60,7 +60,8 @@ def _recreate(url: str) -> None:
 
 
 def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
-          workers: int | None, bulk: bool = False, sequential: bool = False) -> dict:
+          workers: int | None, bulk: bool = False, sequential: bool = False,
+          writers: int | None = None) -> dict:
     """One import of ``export`` in this (child) process: its rows/s, peak RSS and CPU time."""
     import django
 
@@ -86,7 +87,8 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
     def run():
         return service.import_file(export, "cemara", commit=commit, progress=progress,
                                    duplicates=duplicates, batch_size=2000, workers=workers,
-                                   bulk=bulk and commit, pipelined=False if sequential else None)
+                                   bulk=bulk and commit, pipelined=False if sequential else None,
+                                   writers=writers)
 
     if profile:
         import cProfile
@@ -126,6 +128,8 @@ def main() -> None:
     parser.add_argument("--bulk", action="store_true", help="commit as one bulk load")
     parser.add_argument("--sequential", action="store_true",
                         help="commit without the writer thread (engine._pipeline)")
+    parser.add_argument("--writers", type=int,
+                        help="pipelined commit: batches in flight, one connection each (default: engine.WRITERS)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one phase, in a child process
     args = parser.parse_args()
     if "bamara_bench" in os.environ.get("DATABASE_URL", ""):
@@ -135,7 +139,7 @@ def main() -> None:
     export = Path(args.db).with_suffix(".csv")
     if args.child:
         result = phase(export, args.child == "commit", args.duplicates, args.profile, args.workers,
-                       args.bulk, args.sequential)
+                       args.bulk, args.sequential, args.writers)
         print(json.dumps(result))
         return
 
@@ -172,7 +176,7 @@ def main() -> None:
     if connection.vendor == "postgresql":  # the server's sizing changes the commit's figures
         with connection.cursor() as cursor:
             settings = []
-            for name in ("shared_buffers", "max_wal_size", "maintenance_work_mem"):
+            for name in ("shared_buffers", "max_wal_size", "maintenance_work_mem", "autovacuum"):
                 cursor.execute(f"SHOW {name}")
                 settings.append(f"{name} {cursor.fetchone()[0]}")
         print(f"PostgreSQL: {', '.join(settings)}")
@@ -185,6 +189,7 @@ def main() -> None:
         command += ["--workers", str(args.workers)] if args.workers is not None else []
         command += ["--bulk"] if args.bulk else []
         command += ["--sequential"] if args.sequential else []
+        command += ["--writers", str(args.writers)] if args.writers else []
         output = subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.PIPE,
                                 text=True).stdout
         result = json.loads(output.strip().splitlines()[-1])

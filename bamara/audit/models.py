@@ -33,7 +33,7 @@ class AuditEvent(models.Model):
     user_id = models.BigIntegerField(_("utilisateur (id)"), null=True, db_index=True)
     user_email = models.CharField(_("utilisateur"), max_length=254, blank=True)
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
-    patient_id = models.BigIntegerField(_("dossier patient (id)"), null=True, db_index=True)
+    patient_id = models.BigIntegerField(_("dossier patient (id)"), null=True)  # indexed with at
     object_type = models.CharField(_("objet"), max_length=64, blank=True)
     object_id = models.CharField(_("identifiant de l'objet"), max_length=64, blank=True)
     changes = models.JSONField(_("changements"), default=dict, blank=True)

@@ -68,7 +68,7 @@ class Dropped:
 _INDEXES = """
 SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisprimary, x.indisunique,
        x.indpred IS NOT NULL, con.conname IS NOT NULL, pg_get_constraintdef(con.oid),
-       ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, n)
+       ARRAY(SELECT a.attname FROM unnest(x.indkey[0:x.indnkeyatts - 1]) WITH ORDINALITY k(attnum, n)
              JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.n)
 FROM pg_index x
 JOIN pg_class c ON c.oid = x.indrelid
@@ -100,6 +100,7 @@ def droppable() -> list[Dropped]:
              columns) in cursor.fetchall():
             columns = tuple(columns)
             if primary or (unique and columns != ("uuid",)):
+                read_seen.add((table, columns))  # kept: it serves the look-up
                 continue
             if (columns in READ.get(table, ()) and not partial and "_ops" not in indexdef
                     and (table, columns) not in read_seen):

@@ -36,6 +36,7 @@ from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
 from bamara.identity.normalise import IdentityTraits, identity_key
 from bamara.organisations.models import Site
+from bamara.records.maintenance import analyze
 from bamara.records.models import (
     Activity,
     CaptureMode,
@@ -68,6 +69,10 @@ from .transform import (
 from .writer import Table
 
 BATCH = 1000
+# Batches in flight in a pipelined commit, each on its own connection: the server writes two
+# on two cores while this process plans the next (docs/imports.md, "Session 8").
+WRITERS = 2
+ANALYZE_FROM = 20_000  # rows committed before the first refresh of the statistics
 
 
 class EarlierRow(NamedTuple):
@@ -114,7 +119,7 @@ class Importer:
     def __init__(self, run: ImportRun, mapping: Mapping, path: str | Path, *, commit: bool,
                  batch_size: int = BATCH, progress: Progress | None = None,
                  duplicates: bool = True, workers: int = 0, bulk: bool = False,
-                 pipelined: bool | None = None) -> None:
+                 pipelined: bool | None = None, writers: int = WRITERS) -> None:
         if bulk and (reason := bulk_load.unavailable(commit)):
             raise ImportFailure(reason)
         self.bulk = bulk
@@ -124,6 +129,8 @@ class Importer:
         # to the writer's connection).
         self.pipelined = (commit and not bulk and connection.vendor == "postgresql"
                           and not connection.in_atomic_block) if pipelined is None else pipelined
+        self._committed_rows, self._analyze_at = 0, ANALYZE_FROM
+        self.writers = max(1, writers)  # pipelined: batches in flight, each on its own connection
         self._inflight = _Inflight()
         self.run = run
         self.mapping = mapping
@@ -234,51 +241,92 @@ class Importer:
                 self.run.checkpoint = batch[-1].number
                 self.run.counts = dict(self.summary.counts)
                 self.run.save(update_fields=["checkpoint", "counts"])
+            self._statistics(len(batch))
         if self.progress:
             self.progress(len(batch))
 
+    def _statistics(self, rows: int) -> None:
+        """Refresh the planner statistics of the tables the planner looks rows up in, each
+        time this commit has doubled the rows it wrote (from 20,000). Autovacuum may be off,
+        or a minute behind: with the statistics of the tables as they were before the load,
+        PostgreSQL planned the look-ups of a batch in a million-row load as if the tables
+        were empty (bitmap scans of a whole hospital's patients: 50-100 ms per query, against
+        10-17 ms once analyzed; docs/imports.md, "Session 8")."""
+        self._committed_rows += rows
+        if (self.bulk or connection.vendor != "postgresql"
+                or self._committed_rows < self._analyze_at):
+            return
+        self._analyze_at = 2 * self._committed_rows
+        analyze(Patient, ImportedRecord, CareEpisode, vacuum=False)  # the visibility map can wait
+
     def _pipeline(self, batches: Iterable[list[Parsed]]) -> None:
-        """Commit each batch in the writer thread while this one plans and builds the next:
-        the server writes one batch while the client prepares the next, instead of each
-        waiting for the other. The next batch is planned before the one being written is
-        committed: what it would read of it in the database (records, identities, IPPs,
-        episodes, names) comes from ``_inflight``. One batch in flight at most; each is still
-        one transaction with its checkpoint (resume as without the thread)."""
-        writer = ThreadPoolExecutor(1, thread_name_prefix="bamara-import")
-        pending: tuple[Future, int, int] | None = None
+        """Commit the batches in writer threads while this one plans and builds the next: the
+        server writes while the client prepares, instead of each waiting for the other, and
+        with two writers (two connections) on two of its cores. A batch is planned before the
+        ones being written are committed: what it would read of them in the database (records,
+        identities, IPPs, episodes, names) comes from ``_inflight``. Each batch is still one
+        transaction with its checkpoint, and they commit in file order (``_send``), so resume
+        is as without the threads.
+
+        A batch writing for a patient that a batch in flight also writes for (a duplicate
+        federated across batches) is sent once those are committed: the list triggers read
+        the patient's rows, and two transactions updating the same list rows could otherwise
+        each wait for the other. A batch that changes stored records is sent alone."""
+        writer = ThreadPoolExecutor(self.writers, thread_name_prefix="bamara-import")
+        pending: deque[_Sent] = deque()
         try:
             for batch in batches:
                 plan = self._plan(batch)
                 later, inflight = _Later(), _Inflight()
                 self._write(plan, later, inflight)
-                if pending is not None:
-                    self._committed(*pending)
-                self._inflight = inflight
-                pending = (writer.submit(self._send, later.steps, batch[-1].number,
-                                         dict(self.summary.counts)), batch[-1].number, len(batch))
+                if later.updates or any(inflight.patients & sent.inflight.patients for sent in pending):
+                    self._drain(pending)
+                while len(pending) >= self.writers:
+                    self._committed(pending.popleft())
+                before = pending[-1].future if pending else None
+                future = writer.submit(self._send, later.steps, batch[-1].number,
+                                       dict(self.summary.counts), before)
+                pending.append(_Sent(future, batch[-1].number, len(batch), inflight))
                 if later.updates:
                     # A changed record may change its patient's identity: the next batch reads
                     # it from the database.
-                    self._committed(*pending)
-                    pending, self._inflight = None, _Inflight()
-            if pending is not None:
-                self._committed(*pending)
+                    self._drain(pending)
+                self._inflight = _Inflight.merged([sent.inflight for sent in pending])
+            self._drain(pending)
         finally:
-            writer.submit(connections.close_all)  # the writer thread's connection
+            # Each writer thread closes its own connection (the barrier gives each one task).
+            barrier = threading.Barrier(self.writers)
+            for _ in range(self.writers):
+                writer.submit(_close_connection, barrier)
             writer.shutdown(wait=True)
 
-    def _committed(self, future: Future, checkpoint: int, rows: int) -> None:
-        future.result()  # the writer's error, if any, raised here
-        self.run.checkpoint = checkpoint
-        if self.progress:
-            self.progress(rows)
+    def _drain(self, pending: deque[_Sent]) -> None:
+        while pending:
+            self._committed(pending.popleft())
+        self._inflight = _Inflight()
 
-    def _send(self, steps: list[tuple], checkpoint: int, counts: dict[str, int]) -> None:
-        """The writer thread: one batch's writes and its checkpoint, in one transaction."""
+    def _committed(self, sent: _Sent) -> None:
+        sent.future.result()  # the writer's error, if any, raised here
+        self.run.checkpoint = sent.checkpoint
+        self._statistics(sent.rows)
+        if self.progress:
+            self.progress(sent.rows)
+
+    def _send(self, steps: list[tuple], checkpoint: int, counts: dict[str, int],
+              before: Future | None) -> None:
+        """A writer thread: one batch's writes and its checkpoint, in one transaction,
+        committed after the batch before it (``before``; its failure aborts this one too)."""
         with transaction.atomic():
             _no_flush_wait()
+            if before is not None and connection.vendor == "postgresql":
+                # Two batches in flight never wait for each other's rows (see _pipeline); should
+                # they ever, a lock wait fails this batch rather than hanging the run.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '60s'")
             for function, *args in steps:
                 function(*args)
+            if before is not None:
+                before.result()
             ImportRun.objects.filter(pk=self.run.pk).update(checkpoint=checkpoint, counts=counts)
 
     # ------------------------------------------------------------------ planning
@@ -494,6 +542,8 @@ class Importer:
                 patient_of[parsed.number] = record.patient_id
 
         writing = [(p, o) for p, o, _, _ in plan if o in (Outcome.CREATED, Outcome.FEDERATED)]
+        if inflight is not None:
+            inflight.patients = {patient_of[p.number] for p, _ in writing}
         # A patient created by this batch has no care episode yet: only the others are looked up.
         stored = {patient_of[p.number] for p, _ in writing} - people.keys()
         existing = set(_among(CareEpisode.objects.all(), "patient_id", stored)
@@ -676,9 +726,11 @@ class _Later:
         if not values:
             return []
         rows = table.rows(values, stamp)
-        ids = table.allocate(len(rows)) if returning else []
-        self.steps.append((table.send_encoded, table.encode(rows, ids), bool(ids)))
-        return ids
+        # Every table's ids drawn here, in file order, whether the caller needs them or not:
+        # two writers send concurrently, and the ids stay those of a sequential commit.
+        ids = table.allocate(len(rows))
+        self.steps.append((table.send_encoded, table.encode(rows, ids), True))
+        return ids if returning else []
 
     def call(self, function: Callable[..., Any], *args: Any) -> None:
         self.steps.append((function, *args))
@@ -687,14 +739,41 @@ class _Later:
 
 @dataclass
 class _Inflight:
-    """What the batch being committed adds, as the next batch's planner would read it from
-    the database once committed."""
+    """What the batches being committed add, as the next batch's planner would read it from
+    the database once committed; ``patients``: those the batch writes rows for."""
 
     records: dict[str, ImportedRecord] = field(default_factory=dict)  # by key, unsaved
     identities: dict[tuple[int, str], int] = field(default_factory=dict)  # (hospital, IDMR): pk
     ipps: dict[tuple[int, str], str] = field(default_factory=dict)  # (hospital, IPP): IDMR
     episodes: set[tuple[int, int]] = field(default_factory=set)  # (patient, site)
     names: dict[int, tuple] = field(default_factory=dict)  # patient: NAME_FIELDS values
+    patients: set[int] = field(default_factory=set)
+
+    @classmethod
+    def merged(cls, batches: list[_Inflight]) -> _Inflight:
+        if len(batches) == 1:
+            return batches[0]
+        merged = cls()
+        for batch in batches:  # in file order: a later batch's values win
+            merged.records |= batch.records
+            merged.identities |= batch.identities
+            merged.ipps |= batch.ipps
+            merged.episodes |= batch.episodes
+            merged.names |= batch.names
+            merged.patients |= batch.patients
+        return merged
+
+
+class _Sent(NamedTuple):
+    future: Future
+    checkpoint: int
+    rows: int
+    inflight: _Inflight
+
+
+def _close_connection(barrier: threading.Barrier) -> None:
+    barrier.wait()
+    connections.close_all()
 
 
 def _no_flush_wait() -> None:

@@ -66,7 +66,7 @@ class ImportRun(models.Model):
 
 
 class ImportRow(models.Model):
-    run = models.ForeignKey(ImportRun, models.CASCADE, related_name="rows")
+    run = models.ForeignKey(ImportRun, models.CASCADE, related_name="rows", db_index=False)
     number = models.PositiveIntegerField(_("ligne"))
     record_key = models.CharField(max_length=200, blank=True)
     content_hash = models.CharField(max_length=64)
@@ -76,11 +76,12 @@ class ImportRow(models.Model):
     messages = models.JSONField(default=list, blank=True)
 
     class Meta:
+        # Also the index of the run's rows (hence run without db_index).
         constraints = [models.UniqueConstraint(fields=["run", "number"], name="one_import_row")]
 
 
 class ImportedRecord(models.Model):
-    key = models.CharField(max_length=200, unique=True)  # mapping:site:source id
+    key = models.CharField(max_length=200)  # mapping:site:source id; unique (Meta)
     patient = models.ForeignKey("records.Patient", models.CASCADE, related_name="+")
     site = models.ForeignKey("organisations.Site", models.PROTECT, related_name="+")
     content_hash = models.CharField(max_length=64)
@@ -88,3 +89,8 @@ class ImportedRecord(models.Model):
     row_number = models.PositiveIntegerField()
     # Rows this source record wrote (replaced when the record changes): {"diagnoses": [...]}.
     objects_written = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        # A constraint rather than unique=True: the same unique index, without PostgreSQL's
+        # second varchar_pattern_ops index (LIKE look-ups, which nothing makes).
+        constraints = [models.UniqueConstraint(fields=["key"], name="importedrecord_one_key")]

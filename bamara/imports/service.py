@@ -62,9 +62,10 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
                 user_email: str | None = None, batch_size: int = 1000,
                 progress: Callable[[int], None] | None = None, duplicates: bool = True,
                 report: str | None = None, workers: int | None = None, bulk: bool = False,
-                pipelined: bool | None = None) -> tuple[ImportRun, Summary]:
+                pipelined: bool | None = None, writers: int | None = None) -> tuple[ImportRun, Summary]:
     """``workers``: processes transforming a dry run's rows (``Importer``); by default
-    ``default_workers``. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL). ``pipelined``: see ``Importer``."""
+    ``default_workers``. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL).
+    ``pipelined``, ``writers``: see ``Importer``."""
     path = Path(path)
     if bulk and (reason := bulk_load.unavailable(commit)):
         raise ImportFailure(reason)
@@ -88,7 +89,7 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
         workers = default_workers(path) if not commit else 0
     summary = Importer(run, mapping, path, commit=commit, batch_size=batch_size, progress=progress,
                        duplicates=duplicates, workers=workers, bulk=bulk,
-                       pipelined=pipelined).execute()
+                       pipelined=pipelined, **({"writers": writers} if writers else {})).execute()
     if report:
         reports.write(report, run, summary, None if commit else summary.results)
         run.report_path = str(report)

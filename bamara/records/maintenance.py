@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import connections, models
 
 
-def analyze(*models_: type[models.Model]) -> None:
+def analyze(*models_: type[models.Model], vacuum: bool = True) -> None:
     """Refresh the planner statistics of the tables a bulk command rewrote, and their
-    visibility map (VACUUM) when not inside a transaction.
+    visibility map (VACUUM) when not inside a transaction and ``vacuum``.
 
     Without it PostgreSQL keeps pre-load statistics until autovacuum comes by, and plans
     sequential scans where the search and list indexes would answer by index-only scans;
@@ -19,4 +19,5 @@ def analyze(*models_: type[models.Model]) -> None:
             continue
         with connection.cursor() as cursor:
             table = connection.ops.quote_name(model._meta.db_table)
-            cursor.execute(f"ANALYZE {table}" if connection.in_atomic_block else f"VACUUM (ANALYZE) {table}")
+            vacuuming = vacuum and not connection.in_atomic_block
+            cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuuming else f"ANALYZE {table}")

@@ -68,25 +68,26 @@ class Patient(Tracked):
 
     # C00 record
     uuid = models.UUIDField(_("identifiant du dossier"), default=uuid.uuid4, unique=True)
-    hospital = models.ForeignKey(Hospital, models.PROTECT, related_name="patients")
+    # Indexed by (hospital, birth_name), which leads with it.
+    hospital = models.ForeignKey(Hospital, models.PROTECT, related_name="patients", db_index=False)
     sdm_version = models.CharField(_("version du SDM-MR"), max_length=16, default="2024.01")
     record_created_on = models.DateField(_("date de création du dossier"), null=True, blank=True)
     capture_mode = models.CharField(
         _("mode de recueil"), max_length=8, choices=CaptureMode.choices, default=CaptureMode.AUTONOMOUS
     )
-    cda_set_id = models.CharField(_("setId du document CDA"), max_length=128, blank=True, db_index=True)
+    cda_set_id = models.CharField(_("setId du document CDA"), max_length=128, blank=True)
     cda_version = models.PositiveIntegerField(_("version du document CDA"), null=True, blank=True)
 
     # C02 identifiers
-    ins = models.CharField(_("matricule INS"), max_length=15, blank=True, db_index=True)
+    ins = models.CharField(_("matricule INS"), max_length=15, blank=True)
     ins_oid = models.CharField(_("OID de l'INS"), max_length=32, blank=True)
     ins_status = models.CharField(
         _("statut de l'identité"), max_length=16, choices=InsStatus.choices, blank=True
     )
-    ipp = models.CharField(_("IPP"), max_length=64, blank=True, db_index=True)
+    ipp = models.CharField(_("IPP"), max_length=64, blank=True)
     ipp_oid = models.CharField(_("autorité d'affectation de l'IPP"), max_length=64, blank=True)
     national_id = models.CharField(
-        _("identifiant national maladies rares"), max_length=20, blank=True, db_index=True
+        _("identifiant national maladies rares"), max_length=20, blank=True
     )
 
     # C03 identity traits (INS) and administrative information
@@ -104,7 +105,7 @@ class Patient(Tracked):
     address_line = models.CharField(_("adresse"), max_length=255, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=10, blank=True)
     residence_commune = models.CharField(
-        _("commune de résidence (INSEE)"), max_length=5, blank=True, db_index=True
+        _("commune de résidence (INSEE)"), max_length=5, blank=True
     )
     residence_country = models.CharField(_("pays de résidence (ISO 3166)"), max_length=2, blank=True)
     phone = models.CharField(_("téléphone"), max_length=32, blank=True)
@@ -194,8 +195,7 @@ class Patient(Tracked):
         _("avis sur dossier d'un patient externe"), default=False
     )
     is_foetus = models.BooleanField(_("dossier fœtus"), default=False)
-    foetus_local_id = models.CharField(_("identifiant local du fœtus"), max_length=64, blank=True,
-                                       db_index=True)
+    foetus_local_id = models.CharField(_("identifiant local du fœtus"), max_length=64, blank=True)
     foetus_rank = models.PositiveSmallIntegerField(_("rang du fœtus"), null=True, blank=True)
 
     class Meta:
@@ -215,6 +215,11 @@ class Patient(Tracked):
             models.Index(fields=["birth_date_precision", "birth_date"], name="patient_birth_precision"),
             # The dashboard's recently modified records of a site: newest first, from this index.
             models.Index(fields=["updated_at", "id"], name="patient_recent"),
+            # Looked up by equality only: Meta indexes rather than db_index=True, which on
+            # PostgreSQL adds a second, varchar_pattern_ops index per column (for LIKE 'x%'),
+            # written on every insert and read by no query.
+            *[models.Index(fields=[name], name=f"patient_{name}")
+              for name in ("cda_set_id", "ins", "ipp", "national_id", "residence_commune", "foetus_local_id")],
         ]
         verbose_name = _("dossier patient")
 
@@ -288,8 +293,9 @@ class CareEpisode(Tracked):
     """The follow-up of the patient by one rare-disease site (one per patient and site)."""
 
     uuid = models.UUIDField(_("identifiant de la prise en charge"), default=uuid.uuid4, unique=True)
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="care_episodes")
-    site = models.ForeignKey(Site, models.PROTECT, related_name="care_episodes")
+    # Indexed by one_episode_per_site (patient, site) and careepisode_site_patient (site, patient).
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="care_episodes", db_index=False)
+    site = models.ForeignKey(Site, models.PROTECT, related_name="care_episodes", db_index=False)
     encounter_type = CodedField(_("type de prise en charge"), max_length=8)
     inclusion_date = PartialDateField(_("date d'inclusion dans le site"), db_index=True)
     referent_rpps = models.CharField(_("médecin référent : RPPS"), max_length=11, blank=True)
@@ -318,10 +324,12 @@ class Activity(Tracked):
     """One rare-disease care activity (consultation, stay, expert opinion, RCP...)."""
 
     uuid = models.UUIDField(_("identifiant de l'activité"), default=uuid.uuid4, unique=True)
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="activities")
-    site = models.ForeignKey(Site, models.PROTECT, related_name="activities")
+    # Indexed by (patient, date), and by reports_activity_site_date_cover (site_id, date, with the
+    # figures' columns; reports/0001), which lead with them.
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="activities", db_index=False)
+    site = models.ForeignKey(Site, models.PROTECT, related_name="activities", db_index=False)
     date = models.DateField(_("date de l'activité"))
-    context = CodedField(_("contexte de l'activité"), max_length=32, db_index=True)
+    context = CodedField(_("contexte de l'activité"), max_length=32)
     context_detail = models.CharField(_("précision du contexte"), max_length=255, blank=True)
     performer_rpps = models.CharField(_("intervenant : RPPS"), max_length=11, blank=True)
     performer_name = models.CharField(_("intervenant : nom"), max_length=200, blank=True)
@@ -341,8 +349,8 @@ class Activity(Tracked):
 
     class Meta:
         indexes = [
-            models.Index(fields=["site", "date"]),
             models.Index(fields=["patient", "date"]),
+            models.Index(fields=["context_code"], name="activity_context"),  # see Patient.Meta
         ]
         verbose_name = _("activité")
 
@@ -361,11 +369,12 @@ class Diagnosis(Tracked):
     """One diagnosis of the record (1..*), with its own status, ages and confirmation."""
 
     uuid = models.UUIDField(_("identifiant du diagnostic"), default=uuid.uuid4, unique=True)
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="diagnoses")
+    # Indexed by reports_diagnosis_cover (patient_id, with the figures' columns; reports/0002).
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="diagnoses", db_index=False)
     date = PartialDateField(_("date du diagnostic"))
-    disease = CodedField(_("maladie rare (ORPHA) ou maladie complexe (CIM-10)"), max_length=16, db_index=True)
+    disease = CodedField(_("maladie rare (ORPHA) ou maladie complexe (CIM-10)"), max_length=16)
     complex_non_rare = models.BooleanField(_("maladie complexe non rare"), default=False)
-    status = CodedField(_("statut actuel du diagnostic"), max_length=16, db_index=True)
+    status = CodedField(_("statut actuel du diagnostic"), max_length=16)
     status_sdm_version = models.CharField(_("version du SDM du statut"), max_length=16, blank=True)
     onset_age = AgeClassField(_("âge aux premiers signes"))
     clinical_diagnosis_age = AgeClassField(_("âge au diagnostic clinique"))
@@ -389,6 +398,10 @@ class Diagnosis(Tracked):
     )
 
     class Meta:
+        indexes = [  # see Patient.Meta
+            models.Index(fields=["disease_code"], name="diagnosis_disease"),
+            models.Index(fields=["status_code"], name="diagnosis_status"),
+        ]
         verbose_name = _("diagnostic")
 
 
@@ -505,10 +518,11 @@ class PatientName(models.Model):
     """
 
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="name_keys")
-    site = models.ForeignKey(Site, models.CASCADE, related_name="+", null=True)
+    # Indexed by the two (site, ...) indexes below.
+    site = models.ForeignKey(Site, models.CASCADE, related_name="+", null=True, db_index=False)
     kind = models.CharField(max_length=16, choices=NameKind.choices)
     key = models.CharField(max_length=100, db_index=True)
-    phonetic = models.CharField(max_length=32, db_index=True)
+    phonetic = models.CharField(max_length=32)
 
     class Meta:
         indexes = [
@@ -518,4 +532,5 @@ class PatientName(models.Model):
             models.Index(fields=["site", "key", "patient"], name="patientname_site_key_pat",
                          opclasses=["int8_ops", "varchar_pattern_ops", "int8_ops"]),
             models.Index(fields=["site", "phonetic", "patient"], name="patientname_site_phon_pat"),
+            models.Index(fields=["phonetic"], name="patientname_phonetic"),  # equality only
         ]

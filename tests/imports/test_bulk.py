@@ -69,8 +69,9 @@ def _dump() -> dict[str, list[tuple]]:
             cursor.execute("SELECT column_name FROM information_schema.columns "
                            "WHERE table_name = %s ORDER BY ordinal_position", [table])
             kept = [c for (c,) in cursor.fetchall() if c not in VOLATILE
-                    # Written by the list triggers, in the order of their join's plan.
-                    and not (table == "lists_entrydiagnosis" and c == "id")]
+                    # Written by the list triggers, in the order of their join's plan and,
+                    # with two writers (engine._pipeline), of the transactions.
+                    and not (table.startswith("lists_") and c == "id")]
             cursor.execute(f"SELECT {', '.join(kept)} FROM {table}")
             result[table] = sorted(cursor.fetchall(), key=repr)
     return result
@@ -119,8 +120,8 @@ def test_it_drops_the_indexes_and_foreign_keys_while_it_loads_and_restores_them(
     assert any(item[1] == "records_activity_uuid_key" for item in gone)
     kept = {item[1] for item in during[0]}
     # What the load reads itself stays.
-    assert {"imports_importedrecord_key_key", "records_patient_pkey", "one_episode_per_site",
-            "records_patient_national_id_e4859ee3", "records_patient_ipp_b0337763"} <= kept
+    assert {"importedrecord_one_key", "records_patient_pkey", "one_episode_per_site",
+            "patient_national_id", "patient_ipp"} <= kept
     assert _schema() == before
 
 

@@ -163,3 +163,60 @@ def test_it_writes_in_this_thread_within_a_callers_transaction(world, orphanet_c
         service.import_file(write(tmp_path / "a.csv", ROWS[:4]), "cemara", commit=True, batch_size=3)
     assert threads == []
     assert Patient.objects.filter(birth_name="MOREAU").count() == 1
+
+
+def test_it_writes_two_batches_at_once_and_commits_them_in_file_order(
+        world, orphanet_codes, tmp_path, monkeypatch):
+    """The first batch's writer is slowed down: the second batch is written meanwhile, on the
+    other connection, but commits (with its checkpoint) only after the first."""
+    import time
+
+    names = ["MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND",
+             "LEROY", "SIMON", "LAURENT", "LEFEBVRE"]
+    path = write(tmp_path / "a.csv", [ROW | {"ID_PATIENT": f"P{n}", "NOM_NAISSANCE": name,
+                                             "IPP": f"7600000{n:02d}"} for n, name in enumerate(names)])
+    events: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    send = engine.Importer._send
+
+    def slowed(self, steps, checkpoint, counts, before):
+        with lock:
+            events.append(("start", checkpoint))
+            first = len(events) == 1
+        if first:
+            time.sleep(1.5)
+        send(self, steps, checkpoint, counts, before)
+        with lock:
+            events.append(("committed", checkpoint))
+            # What another connection sees once this batch is committed: every batch up to it.
+            with connections["default"].cursor() as cursor:  # this thread's own connection
+                cursor.execute("SELECT count(*) FROM imports_importrow")
+                events.append(("rows seen", cursor.fetchone()[0]))
+
+    from django.db import connections
+
+    monkeypatch.setattr(engine.Importer, "_send", slowed)
+    _, summary = service.import_file(path, "cemara", commit=True, batch_size=3)
+    assert summary.counts[Outcome.CREATED] == 12, summary.line()
+    started = [n for kind, n in events if kind == "start"]
+    committed = [n for kind, n in events if kind == "committed"]
+    assert len(committed) == 4 and committed == sorted(committed) == sorted(started)
+    # The second batch started before the first was committed.
+    assert events.index(("start", committed[1])) < events.index(("committed", committed[0]))
+    seen = [n for kind, n in events if kind == "rows seen"]
+    assert seen[0] >= 3 and seen == sorted(seen)
+    assert ImportRun.objects.get().checkpoint == committed[-1]
+
+
+def test_it_refreshes_the_planner_statistics_as_the_tables_grow(world, orphanet_codes, tmp_path,
+                                                               monkeypatch):
+    _reset()  # TRUNCATE: the tables have no statistics
+    monkeypatch.setattr(engine, "ANALYZE_FROM", 3)
+    service.import_file(write(tmp_path / "a.csv", ROWS), "cemara", commit=True, batch_size=3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+                       [["records_patient", "imports_importedrecord", "records_careepisode"]])
+        reltuples = dict(cursor.fetchall())
+    # Analyzed after 3 rows, then 6 (doubling): the patients of the first two batches at least.
+    assert reltuples["records_patient"] >= 3 and reltuples["imports_importedrecord"] >= 3
+    assert reltuples["records_careepisode"] >= 3
