@@ -54,24 +54,28 @@ def state(transform: Any, shape: Any, duplicates: bool) -> bytes:
 
 def prepare(chunk: Chunk) -> list[tuple]:
     """Each (non-blank) row of a chunk of ``readers.open_chunks`` (rows, or CSV lines parsed
-    here) transformed, with its identity key and traits (what the planner would compute), as
-    tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
+    here) transformed (a column at a time: ``Transformer.columns_of``), with its identity key
+    and traits (what the planner would compute), as tuples for ``engine._unpack`` (cheaper to
+    send back than ``Parsed`` objects)."""
     from .engine import _identity, _patient_values, _trait_values
     from .readers import Lines
+    from .transform import ERROR, Parsed
 
     assert _state is not None
     transform, shape, duplicates = _state
     rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
+    # Blank rows dropped as RowShape drops them (every cell empty once stripped).
+    kept = [(number, cells) for number, cells in rows if "".join(cells).strip()]
+    checked = transform.columns_of(shape.header, [cells for _number, cells in kept])
     prepared = []
-    for number, cells in rows:
-        row = shape(cells)
-        if row is None:  # blank
-            continue
-        parsed = transform(number, row)
+    for (number, _cells), digest, site_code, source_id, messages, patient in zip(
+            kept, *checked, strict=True):
         identity, traits = "", None
-        if not parsed.rejected:
-            identity = _identity(parsed.patient)
-            traits = _trait_values(_patient_values(parsed)) if duplicates else None
-        prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
-                         parsed.patient.get("ipp"), parsed.messages, identity, traits))
+        if not (messages and any(m.level == ERROR for m in messages)):  # Parsed.rejected
+            identity = _identity(patient)
+            if duplicates:
+                traits = _trait_values(_patient_values(
+                    Parsed(number, digest, site_code, source_id, patient)))
+        prepared.append((number, digest, site_code, source_id, patient.get("ipp"), messages,
+                         identity, traits))
     return prepared
