@@ -57,7 +57,9 @@ def prepare(chunk: Chunk) -> list[tuple]:
     here) transformed (a column at a time: ``Transformer.columns_of``), with its identity key
     and traits (what the planner would compute), as tuples for ``engine._unpack`` (cheaper to
     send back than ``Parsed`` objects)."""
-    from .engine import _identity, _patient_values, _trait_values
+    from bamara.identity.normalise import person_identity_keys
+
+    from .engine import _patient_values, _trait_values
     from .readers import Lines
     from .transform import ERROR, Parsed
 
@@ -67,12 +69,20 @@ def prepare(chunk: Chunk) -> list[tuple]:
     # Blank rows dropped as RowShape drops them (every cell empty once stripped).
     kept = [(number, cells) for number, cells in rows if "".join(cells).strip()]
     checked = transform.columns_of(shape.header, [cells for _number, cells in kept])
+    # The identity keys of the rows kept (not rejected: Parsed.rejected), as engine._identity
+    # gives them, in one call.
+    accepted = [not (messages and any(m.level == ERROR for m in messages))
+                for messages in checked.messages]
+    keys = iter(person_identity_keys(
+        (p.get("birth_name", ""), p.get("first_birth_given_name", ""),
+         p.get("birth_given_names", ""), p.get("birth_date"), (p.get("sex") or ("",))[0])
+        for p, kept_row in zip(checked.patients, accepted, strict=True) if kept_row))
     prepared = []
-    for (number, _cells), digest, site_code, source_id, messages, patient in zip(
-            kept, *checked, strict=True):
+    for (number, _cells), digest, site_code, source_id, messages, patient, kept_row in zip(
+            kept, *checked, accepted, strict=True):
         identity, traits = "", None
-        if not (messages and any(m.level == ERROR for m in messages)):  # Parsed.rejected
-            identity = _identity(patient)
+        if kept_row:
+            identity = next(keys)
             if duplicates:
                 traits = _trait_values(_patient_values(
                     Parsed(number, digest, site_code, source_id, patient)))
