@@ -392,14 +392,18 @@ class Transformer:
             for fields, names in zip(repetitions, sources, strict=True):
                 # A repetition whose cells are all empty is skipped, messages included.
                 used = list(map(any, zip(*map(column, names), strict=True)))
-                if not any(used):
+                if all(used):
+                    for f in fields:
+                        self._column(f, column(f.source), found, False)
                     continue
-                start = len(found)
+                # Only the rows that fill it (few, for a second or third repetition): their
+                # empty cells would otherwise each get a "missing" message, then be dropped.
+                filled = [i for i, any_cell in enumerate(used) if any_cell]
                 for f in fields:
-                    self._column(f, column(f.source), found, False)
-                if not all(used):
-                    found[start:] = [{i: m for i, m in by_row.items() if used[i]}
-                                     for by_row in found[start:]]
+                    column_cells = column(f.source)
+                    part: list[dict[int, list[Message]]] = []
+                    self._column(f, [column_cells[i] for i in filled], part, False)
+                    found.append({filled[j]: more for j, more in part[0].items()})
         births = patient.get("birth_date")
         if births is not None:
             today = self.today
