@@ -70,22 +70,27 @@ def prepare(chunk: Chunk) -> list[tuple]:
     kept = [(number, cells) for number, cells in rows if "".join(cells).strip()]
     checked = transform.columns_of(shape.header, [cells for _number, cells in kept])
     # The identity keys of the rows kept (not rejected: Parsed.rejected), as engine._identity
-    # gives them, in one call.
+    # gives them, in one call, from the patient's columns.
     accepted = [not (messages and any(m.level == ERROR for m in messages))
                 for messages in checked.messages]
+    nothing = [None] * len(accepted)
+    column = checked.patient.get
+    sexes = [sex[0] if sex else "" for sex in column("sex", nothing)]
+    people = zip(column("birth_name", nothing), column("first_birth_given_name", nothing),
+                 column("birth_given_names", nothing), column("birth_date", nothing), sexes,
+                 strict=True)
     keys = iter(person_identity_keys(
-        (p.get("birth_name", ""), p.get("first_birth_given_name", ""),
-         p.get("birth_given_names", ""), p.get("birth_date"), (p.get("sex") or ("",))[0])
-        for p, kept_row in zip(checked.patients, accepted, strict=True) if kept_row))
+        person for person, kept_row in zip(people, accepted, strict=True) if kept_row))
+    patients = checked.patients() if duplicates else nothing
     prepared = []
-    for (number, _cells), digest, site_code, source_id, messages, patient, kept_row in zip(
-            kept, *checked, accepted, strict=True):
+    for (number, _cells), digest, site_code, source_id, messages, ipp, kept_row, patient in zip(
+            kept, checked.content_hashes, checked.site_codes, checked.source_ids,
+            checked.messages, column("ipp", nothing), accepted, patients, strict=True):
         identity, traits = "", None
         if kept_row:
             identity = next(keys)
             if duplicates:
                 traits = _trait_values(_patient_values(
                     Parsed(number, digest, site_code, source_id, patient)))
-        prepared.append((number, digest, site_code, source_id, patient.get("ipp"), messages,
-                         identity, traits))
+        prepared.append((number, digest, site_code, source_id, ipp, messages, identity, traits))
     return prepared
