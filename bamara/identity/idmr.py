@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -127,6 +128,33 @@ def from_identity_key(text: str, *, key: str | bytes | None = None) -> str:
     # The version digit, then 18 digits of the hash (leading zeros kept by the addition).
     body = str(VERSION * _MODULUS + int.from_bytes(digest, "big") % _MODULUS)
     return body + str(damm_digit(body))
+
+
+def from_identity_keys(texts: Iterable[str], *, key: str | bytes | None = None) -> list[str]:
+    """``from_identity_key`` of each text ("" for ""), for a batch: the key's pads looked up
+    once and the loop in one function (a dry run's importing process hashes every row's key:
+    ~20 % of its time one call at a time)."""
+    inner, outer = _hmac_pads(settings.IDMR_KEY if key is None else key)
+    prefix, base, modulus = _DOMAIN, VERSION * _MODULUS, _MODULUS
+    first, triples = _DAMM_1[0], _DAMM_3
+    found = []
+    for text in texts:
+        if not text:
+            found.append("")
+            continue
+        one, two = inner.copy(), outer.copy()
+        one.update((prefix + text).encode())
+        two.update(one.digest())
+        body = str(base + int.from_bytes(two.digest(), "big") % modulus)
+        # damm_digit of the 19 digits (always 19: the version digit is never 0), unrolled.
+        state = triples[first[body[0]]][body[1:4]]
+        state = triples[state][body[4:7]]
+        state = triples[state][body[7:10]]
+        state = triples[state][body[10:13]]
+        state = triples[state][body[13:16]]
+        state = triples[state][body[16:19]]
+        found.append(body + str(state))
+    return found
 
 
 def _related(obj: object, name: str) -> object | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -217,3 +218,24 @@ def identity_key(traits: IdentityTraits) -> str:
         raise InsufficientTraits("date de naissance manquante")
     first = name_key(first_given_name(traits.first_given_name, traits.birth_given_names))
     return f"P|{birth_name}|{first}|{_iso(traits.birth_date)}|{sex_key(traits.sex)}"
+
+
+def person_identity_keys(
+        people: Iterable[tuple[str | None, str | None, str | None,
+                               PartialDate | dt.date | str | None, str | None]]) -> list[str]:
+    """``identity_key`` of each person's traits (birth name, first birth given name, birth given
+    names, birth date, sex), "" where they are insufficient (``InsufficientTraits``) or the sex
+    unknown; None is taken as empty. For a dry run's worker, which keys every row: the same steps
+    without an ``IdentityTraits`` per person (its frozen ``__init__`` and ``__post_init__`` were
+    about a quarter of the worker's identity cost)."""
+    found = []
+    for birth_name, first, given, birth_date, sex in people:
+        name = name_key(birth_name)
+        if not isinstance(birth_date, _PARTIAL_OR_NONE):
+            birth_date = partial_date(birth_date)
+        sex = _SEXES.get((sex or "").strip().upper())
+        if not name or birth_date is None or sex is None:
+            found.append("")
+            continue
+        found.append(f"P|{name}|{name_key(first_given_name(first, given))}|{_iso(birth_date)}|{sex}")
+    return found

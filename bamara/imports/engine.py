@@ -148,6 +148,8 @@ class Importer:
         allowed = list(run.sites.all())
         self.allowed = {s.code for s in allowed} if allowed else None
         self.sites = {s.code: s for s in Site.objects.select_related("hospital")}
+        # A site's hospital by code: ``site.hospital_id`` is a descriptor call, twice per row.
+        self._hospitals = {code: s.hospital_id for code, s in self.sites.items()}
         self.summary = Summary()
         # Dry run: what earlier rows of the file would have created (nothing is in the
         # database) and every row's result, on disk: memory does not grow with the file.
@@ -368,7 +370,8 @@ class Importer:
         inflight = self._inflight  # the batch being committed by the writer thread, if any
         if inflight.records:
             records = {k: r for k in keys if (r := inflight.records.get(k)) is not None} | records
-        hospitals = {p.site.hospital_id for p in accepted}  # type: ignore[attr-defined]
+        hospital_of = self._hospitals  # an accepted row's site is self.sites[its code]
+        hospitals = {hospital_of[p.site_code] for p in accepted}
         ids = {p.national_id for p in accepted if p.national_id}
         ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
         # Every hospital's patients with these identifiers: the same hospital federates, another
@@ -406,11 +409,9 @@ class Importer:
         for parsed, was_rejected in zip(batch, rejected, strict=True):
             if was_rejected:
                 plan.append((parsed, Outcome.REJECTED, None, None))
-                self._count(parsed, Outcome.REJECTED)
                 continue
             key: str = parsed.key  # type: ignore[attr-defined]
-            site: Site = parsed.site  # type: ignore[attr-defined]
-            hospital = site.hospital_id
+            hospital = hospital_of[parsed.site_code]
             national_id: str = parsed.national_id  # type: ignore[assignment]
             earlier = batch_keys.get(key) or earlier_keys.get(key)
             record = records.get(key)
@@ -421,17 +422,14 @@ class Importer:
                                  "identifiant source répété dans le fichier avec un autre contenu",
                                  parsed.source_id)
                     plan.append((parsed, Outcome.REJECTED, None, None))
-                    self._count(parsed, Outcome.REJECTED)
                     continue
                 plan.append((parsed, Outcome.UNCHANGED, None, record))
-                self._count(parsed, Outcome.UNCHANGED)
                 continue
             batch_keys[key] = parsed.content_hash
             first_rows[key] = parsed.number
             if record is not None:
                 outcome = Outcome.UNCHANGED if record.content_hash == parsed.content_hash else Outcome.UPDATED
                 plan.append((parsed, outcome, record.patient_id, record))
-                self._count(parsed, outcome)
                 continue
             ipp = parsed.patient.get("ipp", "")
             owner = by_ipp.get((hospital, ipp)) if ipp else None
@@ -439,7 +437,6 @@ class Importer:
                 parsed.error("ipp", IPP_CONFLICT, "IPP déjà attribué à un autre patient de "
                                                   "l'établissement", ipp)
                 plan.append((parsed, Outcome.REJECTED, None, None))
-                self._count(parsed, Outcome.REJECTED)
                 continue
             target = by_identity.get((hospital, national_id)) if national_id else None
             if target is not None:
@@ -449,7 +446,6 @@ class Importer:
                     # Which record: a row of this file, or a stored record (never its identity).
                     f"ligne {target.number}" if isinstance(target, Parsed | EarlierRow) else f"dossier {target}"))
                 plan.append((parsed, Outcome.FEDERATED, target, None))
-                self._count(parsed, Outcome.FEDERATED)
             else:
                 # Known in a hospital other than this one (no set built per row).
                 others = hospitals_of.get(national_id) if national_id else None
@@ -459,7 +455,6 @@ class Importer:
                         "établissement : dossier créé avec le même identifiant national",
                         national_id))
                 plan.append((parsed, Outcome.CREATED, None, None))
-                self._count(parsed, Outcome.CREATED)
                 if national_id:
                     by_identity[(hospital, national_id)] = parsed  # later rows join this one
                     new_identity[(hospital, national_id)] = parsed.number
@@ -472,6 +467,7 @@ class Importer:
             if self.scratch is not None and self.duplicates:
                 traits.append((parsed.number, national_id, hospital, parsed.traits
                                or _trait_values(parsed.values)))  # type: ignore[attr-defined]
+        self._count(plan)
         if self.scratch is not None:
             # The database rows are looked up again by each batch: only this batch's are kept.
             self.scratch.add(
@@ -483,14 +479,15 @@ class Importer:
                 traits=traits)
         return plan
 
-    def _count(self, parsed: Parsed, outcome: str) -> None:
+    def _count(self, plan: list[tuple[Parsed, str, Any, Any]]) -> None:
+        """The batch's rows, outcomes, warnings and message codes, once its plan is made (no
+        row's messages change after its outcome): one pass, not a call per row."""
         counts = self.summary.counts
-        counts["read"] += 1
-        counts[outcome] += 1
-        if parsed.messages:
-            counts["warnings"] += sum(1 for m in parsed.messages if m.level == "avertissement")
-            for message in parsed.messages:
-                counts[f"code:{message.code}"] += 1
+        counts["read"] += len(plan)
+        counts.update([outcome for _parsed, outcome, _target, _record in plan])
+        for messages in [p.messages for p, _o, _t, _r in plan if p.messages]:
+            counts["warnings"] += sum(1 for m in messages if m.level == "avertissement")
+            counts.update([f"code:{m.code}" for m in messages])
 
     # ------------------------------------------------------------------ writing
 
@@ -881,11 +878,11 @@ def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
     only the IPP of the patient's values), each identity key hashed into its IDMR here (the
     worker is the busier process); nothing for a chunk of blank rows."""
     batch = []
-    national_id = idmr.from_identity_key
-    for number, digest, site_code, source_id, ipp, messages, identity, traits in prepared:
+    national_ids = idmr.from_identity_keys([row[6] for row in prepared])
+    for (number, digest, site_code, source_id, ipp, messages, _key, traits), national_id \
+            in zip(prepared, national_ids, strict=True):
         batch.append(Parsed(number, digest, site_code, source_id, {"ipp": ipp} if ipp else {},
-                            messages=messages, national_id=national_id(identity) if identity else "",
-                            traits=traits))
+                            messages=messages, national_id=national_id, traits=traits))
     if batch:
         yield batch
 

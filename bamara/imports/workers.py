@@ -54,24 +54,43 @@ def state(transform: Any, shape: Any, duplicates: bool) -> bytes:
 
 def prepare(chunk: Chunk) -> list[tuple]:
     """Each (non-blank) row of a chunk of ``readers.open_chunks`` (rows, or CSV lines parsed
-    here) transformed, with its identity key and traits (what the planner would compute), as
-    tuples for ``engine._unpack`` (cheaper to send back than ``Parsed`` objects)."""
-    from .engine import _identity, _patient_values, _trait_values
+    here) transformed (a column at a time: ``Transformer.columns_of``), with its identity key
+    and traits (what the planner would compute), as tuples for ``engine._unpack`` (cheaper to
+    send back than ``Parsed`` objects)."""
+    from bamara.identity.normalise import person_identity_keys
+
+    from .engine import _patient_values, _trait_values
     from .readers import Lines
+    from .transform import ERROR, Parsed
 
     assert _state is not None
     transform, shape, duplicates = _state
     rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
+    # Blank rows dropped as RowShape drops them (every cell empty once stripped).
+    kept = [(number, cells) for number, cells in rows if "".join(cells).strip()]
+    checked = transform.columns_of(shape.header, [cells for _number, cells in kept])
+    # The identity keys of the rows kept (not rejected: Parsed.rejected), as engine._identity
+    # gives them, in one call, from the patient's columns.
+    accepted = [not (messages and any(m.level == ERROR for m in messages))
+                for messages in checked.messages]
+    nothing = [None] * len(accepted)
+    column = checked.patient.get
+    sexes = [sex[0] if sex else "" for sex in column("sex", nothing)]
+    people = zip(column("birth_name", nothing), column("first_birth_given_name", nothing),
+                 column("birth_given_names", nothing), column("birth_date", nothing), sexes,
+                 strict=True)
+    keys = iter(person_identity_keys(
+        person for person, kept_row in zip(people, accepted, strict=True) if kept_row))
+    patients = checked.patients() if duplicates else nothing
     prepared = []
-    for number, cells in rows:
-        row = shape(cells)
-        if row is None:  # blank
-            continue
-        parsed = transform(number, row)
+    for (number, _cells), digest, site_code, source_id, messages, ipp, kept_row, patient in zip(
+            kept, checked.content_hashes, checked.site_codes, checked.source_ids,
+            checked.messages, column("ipp", nothing), accepted, patients, strict=True):
         identity, traits = "", None
-        if not parsed.rejected:
-            identity = _identity(parsed.patient)
-            traits = _trait_values(_patient_values(parsed)) if duplicates else None
-        prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
-                         parsed.patient.get("ipp"), parsed.messages, identity, traits))
+        if kept_row:
+            identity = next(keys)
+            if duplicates:
+                traits = _trait_values(_patient_values(
+                    Parsed(number, digest, site_code, source_id, patient)))
+        prepared.append((number, digest, site_code, source_id, ipp, messages, identity, traits))
     return prepared

@@ -12,6 +12,7 @@ from bamara.identity.normalise import (
     name_key,
     normalise,
     partial_date,
+    person_identity_keys,
     sex_key,
 )
 from bamara.identity.phonetic import phonetic_key
@@ -133,3 +134,21 @@ def test_its_keys_are_idempotent_and_made_of_a_to_z(text):
     assert key == name_key(key) == name_key(normalise(text))
     assert all("A" <= char <= "Z" for char in key)
     assert phonetic_key(text) == phonetic_key(key)
+
+
+def test_person_identity_keys_are_identity_key_or_empty_when_insufficient():
+    people = [("de La Fontaine", "", "Jean-Pierre Marie", PartialDate(1950, 3, 2), "M"),
+              ("Œdipe", "Léa", "", PartialDate(1980), " f "), ("", "A", "", PartialDate(2000), "F"),
+              ("ROUX", "A", "", None, "F"), ("ROUX", "A", "", PartialDate(2001, 5), "X"),
+              ("ROUX", "", "", "1990-00-00", ""), ("ROUX", "B", "", dt.date(1990, 1, 2), "UN")]
+
+    def one(name, first, given, date, sex):
+        try:
+            return identity_key(IdentityTraits(birth_name=name, first_given_name=first,
+                                               birth_given_names=given, birth_date=date, sex=sex))
+        except ValueError:
+            return ""
+
+    expected = [one(*person) for person in people]
+    assert person_identity_keys(people) == expected
+    assert expected.count("") == 3

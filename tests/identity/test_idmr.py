@@ -178,3 +178,11 @@ def test_its_hmac_is_the_standard_one(key):
     message = b"BAMARA-IDMR|v1|P|DUPONT|JEAN|1980|M"
     raw = key.encode() if isinstance(key, str) else key
     assert idmr.hmac_sha256(key, message) == hmac.digest(raw, message, "sha256")
+
+
+def test_it_hashes_a_batch_of_identity_keys_as_one_at_a_time():
+    texts = ["P|MOREAU|LEA|2015-03-12|F", "", "P|ROUX|JEAN|1950|M", "P|É|X|2000-01|U"]
+    assert idmr.from_identity_keys(texts, key=KEY_A) == [
+        idmr.from_identity_key(t, key=KEY_A) if t else "" for t in texts]
+    with override_settings(IDMR_KEY=KEY_B):
+        assert idmr.from_identity_keys(texts[:1]) == [idmr.from_identity_key(texts[0])]

@@ -15,7 +15,7 @@ from bamara.imports.engine import Parsed, _national_id, _patient_values, _text_a
 from bamara.imports.models import Outcome
 from bamara.imports.readers import Lines, ReadError, open_chunks, open_rows
 from bamara.imports.service import import_file
-from bamara.imports.transform import Orphanet
+from bamara.imports.transform import Orphanet, Transformer
 from bamara.records.fields import PartialDate
 from bamara.records.models import Patient
 from bamara.terminologies import orphanet
@@ -171,3 +171,40 @@ def test_it_computes_the_identifier_the_saved_patient_will_have(birth_date, name
     assert _national_id(patient) == (idmr.for_patient(saved) or "")
     assert _national_id(patient, "k" * 32) == (idmr.for_patient(saved, key="k" * 32) or "")
     assert (_national_id(patient) != "") == (birth_date is not None)
+
+
+def test_the_transformer_by_columns_finds_what_it_finds_row_by_row(world, orphanet_codes,
+                                                                   tmp_path):
+    """``Transformer.columns_of`` (the workers') against ``__call__`` (one process), on a faulty
+    export and on rows made to hit its edges: short and long rows, a repeated column, empty
+    and too long cells, a repetition partly filled, a future birth date."""
+    path = export(tmp_path, orphanet_codes, 400)
+    mapping = mappings.load("cemara")
+    codes = Orphanet()
+    codes.preload()
+    shape, rows = open_rows(path, mapping)
+    rows = [(number, cells) for number, cells in rows if shape(cells) is not None]  # no blank
+    header = shape.header
+    edges = [
+        ROW | {"ID_PATIENT": "", "NOM_NAISSANCE": "X" * 300},
+        ROW | {"DATE_NAISSANCE": "12/03/2099", "ORPHA_2": "", "STATUT_DIAG_2": "confirmé"},
+        ROW | {"SEXE": "", "DATE_ACTIVITE_3": "31/02/2024", "PRENOM": "  "},
+        ROW | {"IPP": "", "NOM_USAGE": "  DUPONT ", "TYPE_ACTIVITE_2": "??"},
+    ]
+    made = [[r.get(h, "") for h in header] for r in edges]
+    made += [made[0][:5], [*made[1], "extra", "cells"]]
+    rows += [(10_000 + i, cells) for i, cells in enumerate(made)]
+
+    def row_by_row(transform, number, cells):
+        row = shape(cells)
+        parsed = transform(number, row)
+        return parsed.content_hash, parsed.site_code, parsed.source_id, parsed.messages, \
+            parsed.patient
+
+    for names in (header, [*header[:3], "NOM_NAISSANCE", *header[4:]]):  # a repeated name
+        shape.header, shape.plain = names, len(set(names)) == len(names)
+        alone, by_columns = Transformer(mapping, codes), Transformer(mapping, codes)
+        expected = [row_by_row(alone, number, cells) for number, cells in rows]
+        found = by_columns.columns_of(names, [cells for _number, cells in rows])
+        assert list(zip(*found[:4], found.patients(), strict=True)) == expected
+    assert any(m.code == "trop_long" for _h, _s, _i, messages, _p in expected for m in messages)
