@@ -103,9 +103,11 @@ def distinct(template: bytes, number: int, version: int = 1) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, barrier) -> None:
+def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, barrier,
+               analyze_every: int = 0) -> None:
     """Ingest ``documents`` in this process; put (latencies, statuses, client CPU, server CPU,
-    elapsed) on ``results``."""
+    elapsed) on ``results``. ``analyze_every``: ANALYZE the database every so many documents,
+    on another connection (standing in for autovacuum, not counted)."""
     from django.db import connection
 
     from bamara.intake import service
@@ -124,7 +126,11 @@ def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, 
         if not chunks or len(chunks[-1]) == batch or chunks[-1][0][1] != document[1]:
             chunks.append([])
         chunks[-1].append(document)
+    done = 0
     for chunk in chunks:
+        if analyze_every and done // analyze_every != (done + len(chunk)) // analyze_every:
+            autovacuum_stand_in(connection)
+        done += len(chunk)
         begin = time.perf_counter()
         if batch == 1:
             acks = service.receive(chunk[0][2], hospital=chunk[0][1], channel=Channel.CLI)
@@ -142,6 +148,18 @@ def run_worker(documents: list[tuple[str, object, bytes]], batch: int, results, 
     connection.close()
 
 
+def autovacuum_stand_in(connection) -> None:
+    """What autovacuum would do as the tables grow: their planner statistics refreshed, by
+    another backend (its CPU is not the intake's)."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("ANALYZE")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -156,6 +174,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--batch", type=int, default=1, help="documents per transaction (one savepoint each)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
+    parser.add_argument("--analyze-every", type=int, metavar="N",
+                        help="PostgreSQL: ANALYZE every N documents on another connection "
+                             "(default: 1000 when autovacuum is off, as on our CI's server; else never)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the ingestion (one process) into FILE")
     options = parser.parse_args()
     if options.workers > 1 and options.profile:
@@ -174,6 +195,15 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         ReceivedDocument.objects.all().delete()
         print(f"base : {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
+        analyze_every = options.analyze_every or 0
+        if connection.vendor == "postgresql" and options.analyze_every is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW autovacuum")
+                if cursor.fetchone()[0] == "off":
+                    analyze_every = 1000
+        if analyze_every:
+            print(f"autovacuum : ANALYZE tous les {analyze_every} documents, sur une autre connexion "
+                  "(non compté)", flush=True)
         started = time.perf_counter()
         bases = templates(options.records, options.seed)
         documents, sent = [], []
@@ -210,17 +240,18 @@ def main() -> None:
             import cProfile
 
             profiler = cProfile.Profile(time.process_time)  # CPU time: the server's share is not counted
-            profiler.runcall(run_worker, batches[0], options.batch, results, None)
+            profiler.runcall(run_worker, batches[0], options.batch, results, None, analyze_every)
             profiler.dump_stats(options.profile)
             outcomes = [results.get()]
         elif options.workers == 1:
-            run_worker(batches[0], options.batch, results, None)
+            run_worker(batches[0], options.batch, results, None, analyze_every)
             outcomes = [results.get()]
         else:
             connections.close_all()  # each worker opens its own connection
             context = multiprocessing.get_context("fork")
             barrier = context.Barrier(options.workers)
-            processes = [context.Process(target=run_worker, args=(share, options.batch, results, barrier))
+            processes = [context.Process(target=run_worker,
+                                         args=(share, options.batch, results, barrier, analyze_every))
                          for share in batches]
             for process in processes:
                 process.start()

@@ -35,6 +35,7 @@ from django.utils import timezone
 from bamara.audit.models import Action, AuditEvent
 from bamara.identity import idmr
 from bamara.identity.normalise import IdentityTraits, identity_key
+from bamara.lists.models import Entry as ListEntry
 from bamara.organisations.models import Site
 from bamara.records.maintenance import analyze
 from bamara.records.models import (
@@ -259,7 +260,9 @@ class Importer:
                 or self._committed_rows < self._analyze_at):
             return
         self._analyze_at = 2 * self._committed_rows
-        analyze(Patient, ImportedRecord, CareEpisode, vacuum=False)  # the visibility map can wait
+        # And the list entries, which the list triggers update by patient (with no statistics,
+        # a sequential scan of every entry per batch).
+        analyze(Patient, ImportedRecord, CareEpisode, ListEntry, vacuum=False)  # visibility map: later
 
     def _pipeline(self, batches: Iterable[list[Parsed]]) -> None:
         """Commit the batches in writer threads while this one plans and builds the next: the

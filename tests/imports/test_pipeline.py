@@ -215,8 +215,8 @@ def test_it_refreshes_the_planner_statistics_as_the_tables_grow(world, orphanet_
     service.import_file(write(tmp_path / "a.csv", ROWS), "cemara", commit=True, batch_size=3)
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
-                       [["records_patient", "imports_importedrecord", "records_careepisode"]])
+                       [["records_patient", "imports_importedrecord", "records_careepisode", "lists_entry"]])
         reltuples = dict(cursor.fetchall())
     # Analyzed after 3 rows, then 6 (doubling): the patients of the first two batches at least.
     assert reltuples["records_patient"] >= 3 and reltuples["imports_importedrecord"] >= 3
-    assert reltuples["records_careepisode"] >= 3
+    assert reltuples["records_careepisode"] >= 3 and reltuples["lists_entry"] >= 3
