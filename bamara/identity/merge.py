@@ -14,12 +14,14 @@ that work; the change must be undone first (or `force=True` accepts the loss).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
 from typing import Any
 
 from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -80,11 +82,27 @@ def closure(patients: list[Patient]) -> dict[Key, models.Model]:
     return found
 
 
-def dump(rows: dict[Key, models.Model] | list[models.Model]) -> list[dict[str, Any]]:
-    """Every column of every row, as JSON values, in a stable order."""
+def dump(rows: dict[Key, models.Model] | list[models.Model], *, exact: bool = True
+         ) -> list[dict[str, Any]]:
+    """Every column of every row, as JSON values, in a stable order (``exact``: timestamps to
+    the microsecond; without it, to the millisecond, as merges made before session 8 stored
+    their digests)."""
     objects = list(rows.values()) if isinstance(rows, dict) else list(rows)
     objects.sort(key=lambda row: (row._meta.label, str(row.pk)))
-    return json.loads(serializers.serialize("json", objects))
+    encoder = _ExactJSONEncoder if exact else DjangoJSONEncoder
+    return json.loads(serializers.serialize("json", objects, cls=encoder))
+
+
+class _ExactJSONEncoder(DjangoJSONEncoder):
+    """Timestamps to the microsecond: Django's encoder keeps milliseconds, so a row stamped
+    less than a millisecond past the second came back from an unmerge one instant earlier
+    (and an unmerge must restore the rows exactly)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, dt.datetime):
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
 
 
 def digest(data: list[dict[str, Any]]) -> str:
@@ -240,7 +258,8 @@ def unmerge(merge_row: Merge, user: Any, *, force: bool = False, request: Any = 
         if kept is None:
             raise MergeError("le dossier conservé n'existe plus : défusion impossible")
         current = closure([kept])
-        if not force and digest(dump(current)) != merge_row.after_digest:
+        if not force and merge_row.after_digest not in (digest(dump(current)),
+                                                        digest(dump(current, exact=False))):
             raise MergeError("le dossier conservé a été modifié depuis la fusion : "
                              "la défusion perdrait ces modifications")
         wanted = {(item["model"], item["pk"]) for item in merge_row.snapshot}

@@ -7,7 +7,16 @@ import datetime as dt
 import pytest
 
 from bamara.audit.models import Action, AuditEvent
-from bamara.identity.merge import MergeError, closure, kept_record, merge, record_dump, unmerge
+from bamara.identity.merge import (
+    MergeError,
+    closure,
+    digest,
+    dump,
+    kept_record,
+    merge,
+    record_dump,
+    unmerge,
+)
 from bamara.identity.models import CandidateStatus, DuplicateCandidate, FormerIdentifier, Merge
 from bamara.records.models import (
     Activity,
@@ -194,3 +203,26 @@ def test_it_refuses_to_unmerge_when_an_identifier_was_given_to_a_new_record(pair
     assert not Patient.objects.filter(pk=other.pk).exists()
     row.refresh_from_db()
     assert row.unmerged_at is None
+
+
+def test_it_restores_timestamps_to_the_microsecond(pair, world):
+    """A timestamp under a millisecond past the second (JSON's default keeps milliseconds)."""
+    import datetime as dt
+
+    kept, other, _child = pair
+    stamp = dt.datetime(2026, 11, 29, 19, 58, 43, 500, tzinfo=dt.UTC)
+    Foetus.objects.filter(mother=other).update(created_at=stamp, updated_at=stamp)
+    before = record_dump([kept.pk, other.pk])
+    unmerge(merge(kept, other, world.users["referent"]), world.users["referent"])
+    assert record_dump([kept.pk, other.pk]) == before
+    assert Foetus.objects.get(mother=other).created_at == stamp
+
+
+def test_it_unmerges_a_merge_whose_digest_kept_milliseconds(pair, world):
+    """Merges made before timestamps were kept to the microsecond stored such a digest."""
+    kept, other, _child = pair
+    row = merge(kept, other, world.users["referent"])
+    row.after_digest = digest(dump(closure(list(Patient.objects.filter(pk=kept.pk))), exact=False))
+    row.save(update_fields=["after_digest"])
+    unmerge(row, world.users["referent"])
+    assert Patient.objects.filter(pk=other.pk).exists()
