@@ -123,11 +123,7 @@ def compute(traits: IdentityTraits, *, key: str | bytes | None = None) -> str:
 def from_identity_key(text: str, *, key: str | bytes | None = None) -> str:
     """The IDMR of an identity key (``normalise.identity_key``): ``compute``'s second step, so
     that a parallel import's workers make the keys and its importing process hashes them."""
-    message = (_DOMAIN + text).encode("utf-8")
-    digest = hmac_sha256(settings.IDMR_KEY if key is None else key, message)
-    # The version digit, then 18 digits of the hash (leading zeros kept by the addition).
-    body = str(VERSION * _MODULUS + int.from_bytes(digest, "big") % _MODULUS)
-    return body + str(damm_digit(body))
+    return from_identity_keys([text], key=key)[0]
 
 
 def from_identity_keys(texts: Iterable[str], *, key: str | bytes | None = None) -> list[str]:
@@ -142,9 +138,10 @@ def from_identity_keys(texts: Iterable[str], *, key: str | bytes | None = None) 
         if not text:
             found.append("")
             continue
-        one, two = inner.copy(), outer.copy()
+        one, two = inner.copy(), outer.copy()  # HMAC-SHA256 (hmac_sha256) of the domain and key
         one.update((prefix + text).encode())
         two.update(one.digest())
+        # The version digit, then 18 digits of the hash (leading zeros kept by the addition).
         body = str(base + int.from_bytes(two.digest(), "big") % modulus)
         # damm_digit of the 19 digits (always 19: the version digit is never 0), unrolled.
         state = triples[first[body[0]]][body[1:4]]

@@ -217,7 +217,12 @@ def identity_key(traits: IdentityTraits) -> str:
     if traits.birth_date is None:
         raise InsufficientTraits("date de naissance manquante")
     first = name_key(first_given_name(traits.first_given_name, traits.birth_given_names))
-    return f"P|{birth_name}|{first}|{_iso(traits.birth_date)}|{sex_key(traits.sex)}"
+    return _person_key(birth_name, first, traits.birth_date, sex_key(traits.sex))
+
+
+def _person_key(birth_name: str, first: str, birth_date: PartialDate, sex: str) -> str:
+    """``identity_key``'s text for a person, from keys already normalised."""
+    return f"P|{birth_name}|{first}|{_iso(birth_date)}|{sex}"
 
 
 def person_identity_keys(
@@ -237,5 +242,5 @@ def person_identity_keys(
         if not name or birth_date is None or sex is None:
             found.append("")
             continue
-        found.append(f"P|{name}|{name_key(first_given_name(first, given))}|{_iso(birth_date)}|{sex}")
+        found.append(_person_key(name, name_key(first_given_name(first, given)), birth_date, sex))
     return found

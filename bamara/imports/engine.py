@@ -729,7 +729,7 @@ class _Later:
         # Every table's ids drawn here, in file order, whether the caller needs them or not:
         # two writers send concurrently, and the ids stay those of a sequential commit.
         ids = table.allocate(len(rows))
-        self.steps.append((table.send_encoded, table.encode(rows, ids), True))
+        self.steps.append((table.send_encoded, table.encode(rows, ids)))
         return ids if returning else []
 
     def call(self, function: Callable[..., Any], *args: Any) -> None:

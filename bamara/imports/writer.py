@@ -164,7 +164,7 @@ class Table:
             _write_rows(copy, rows, ids)
 
     def encode(self, rows: list[tuple], ids: list[int]) -> bytes:
-        """``rows`` (with their ``ids``, when given) as the data of a COPY, encoded by psycopg
+        """``rows`` led by their ``ids`` as the data of a COPY, encoded by psycopg
         on this thread without sending anything: ``send_encoded`` sends it from another
         thread, whose only work is then to wait for the server (see engine._pipeline)."""
         from psycopg import Copy
@@ -176,10 +176,9 @@ class Table:
             _write_rows(copy, rows, ids)
         return data.getvalue()
 
-    def send_encoded(self, data: bytes, ids: bool) -> None:
-        """COPY what ``encode`` made (``ids``: it holds the primary keys), on this thread's
-        connection."""
-        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(ids)) as copy:
+    def send_encoded(self, data: bytes) -> None:
+        """COPY what ``encode`` made (with the primary keys), on this thread's connection."""
+        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(True)) as copy:
             copy.write(data)
 
     def _copy_sql(self, ids: bool) -> str:
