@@ -73,7 +73,11 @@ BATCH = 1000
 # Batches in flight in a pipelined commit, each on its own connection: the server writes two
 # on two cores while this process plans the next (docs/imports.md, "Session 8").
 WRITERS = 2
-ANALYZE_FROM = 20_000  # rows committed before the first refresh of the statistics
+# Rows committed before the first refresh of the planner statistics: the first batch on an
+# empty database (never analyzed, PostgreSQL plans the look-ups with default selectivities, as
+# sequential scans); else once the run has written as many patients as the table had (its
+# statistics still describe half of it until then).
+ANALYZE_FROM = 2_000
 
 
 class EarlierRow(NamedTuple):
@@ -183,6 +187,7 @@ class Importer:
             except bulk_load.BulkUnavailable as exc:
                 raise ImportFailure(str(exc)) from None
         elif self.pipelined:
+            self._analyze_at = max(ANALYZE_FROM, _estimated_rows(Patient))
             self._pipeline(batches)
         else:
             for batch in batches:
@@ -250,11 +255,12 @@ class Importer:
 
     def _statistics(self, rows: int) -> None:
         """Refresh the planner statistics of the tables the planner looks rows up in, each
-        time this commit has doubled the rows it wrote (from 20,000). Autovacuum may be off,
-        or a minute behind: with the statistics of the tables as they were before the load,
-        PostgreSQL planned the look-ups of a batch in a million-row load as if the tables
-        were empty (bitmap scans of a whole hospital's patients: 50-100 ms per query, against
-        10-17 ms once analyzed; docs/imports.md, "Session 8")."""
+        time this commit has doubled the rows it wrote (from ``ANALYZE_FROM`` or the table's
+        size). Autovacuum may be off, or a minute behind: with the statistics of the tables
+        as they were before the load, PostgreSQL planned the look-ups of a batch in a
+        million-row load as if the tables were empty (bitmap scans of a whole hospital's
+        patients: 50-100 ms per query, against 10-17 ms once analyzed; docs/imports.md,
+        "Session 8")."""
         self._committed_rows += rows
         if (self.bulk or connection.vendor != "postgresql"
                 or self._committed_rows < self._analyze_at):
@@ -602,10 +608,8 @@ class Importer:
                     records.append((key, patient_of[parsed.number], parsed.site.id,  # type: ignore[attr-defined]
                                     parsed.content_hash, run.pk, parsed.number, objects))
                     if inflight is not None:
-                        inflight.records[key] = ImportedRecord(
-                            key=key, patient_id=patient_of[parsed.number], site_id=parsed.site.id,  # type: ignore
-                            content_hash=parsed.content_hash, run_id=run.pk, row_number=parsed.number,
-                            objects_written=objects)
+                        inflight.records[key] = _Record(
+                            patient_of[parsed.number], parsed.content_hash, run.pk, parsed.number)
             rows.append((run.pk, parsed.number, key if outcome != Outcome.REJECTED else "",
                          parsed.content_hash, outcome, patient_of.get(parsed.number),
                          [m.as_list() for m in parsed.messages]))
@@ -737,12 +741,23 @@ class _Later:
         self.updates = True
 
 
+class _Record(NamedTuple):
+    """What the planner reads of a source record written by a batch in flight (always of this
+    run, so never updated by a later batch, see ``_plan``): a tuple; building a model
+    instance per row took ~5 % of the commit's profiled client time."""
+
+    patient_id: int
+    content_hash: str
+    run_id: int
+    row_number: int
+
+
 @dataclass
 class _Inflight:
     """What the batches being committed add, as the next batch's planner would read it from
     the database once committed; ``patients``: those the batch writes rows for."""
 
-    records: dict[str, ImportedRecord] = field(default_factory=dict)  # by key, unsaved
+    records: dict[str, _Record] = field(default_factory=dict)  # by key
     identities: dict[tuple[int, str], int] = field(default_factory=dict)  # (hospital, IDMR): pk
     ipps: dict[tuple[int, str], str] = field(default_factory=dict)  # (hospital, IPP): IDMR
     episodes: set[tuple[int, int]] = field(default_factory=set)  # (patient, site)
@@ -837,6 +852,17 @@ def _rare_full_collections() -> Iterator[None]:
             _runs -= 1
             if not _runs:
                 gc.set_threshold(*_thresholds)
+
+
+def _estimated_rows(model: type[Model]) -> int:
+    """PostgreSQL's estimate of the rows of ``model``'s table (0 if never analyzed, and on
+    SQLite)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                       [model._meta.db_table])
+        return max(0, int(cursor.fetchone()[0]))
 
 
 def _among(queryset: QuerySet, name: str, values: Iterable[Any]) -> QuerySet:

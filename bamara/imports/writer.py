@@ -40,6 +40,10 @@ _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.Boolea
           models.ForeignKey)
 
 
+# The RFC 4122 variant (binary 10xx) of a uuid's 17th hex digit, for each random digit.
+_VARIANT = {f"{d:x}": f"{8 | (d & 3):x}" for d in range(16)}
+
+
 def _prep_of(field: models.Field) -> Any:
     """``field.get_db_prep_save``; for a plain DateField given a date or None, what it comes
     down to (``adapt_datefield_value``) without the five calls in between."""
@@ -111,6 +115,12 @@ class Table:
     def _uuids(self, count: int) -> list[Any]:
         """uuid4 values as the field would prepare them (hex text on SQLite, UUID objects for
         INSERT on PostgreSQL, canonical text for COPY), from one urandom call."""
+        if self.copy:
+            # Formatted from the hex digits: a fifth of the time of str(uuid.UUID(int=...)).
+            digits = os.urandom(16 * count).hex()
+            return [f"{digits[s:s + 8]}-{digits[s + 8:s + 12]}-4{digits[s + 13:s + 16]}-"
+                    f"{_VARIANT[digits[s + 16]]}{digits[s + 17:s + 20]}-{digits[s + 20:s + 32]}"
+                    for s in range(0, 32 * count, 32)]
         random = os.urandom(16 * count)
         values = []
         for start in range(0, 16 * count, 16):
@@ -119,8 +129,6 @@ class Table:
             number = (number & ~(0xC000 << 48)) | (0x8000 << 48)
             number = (number & ~(0xF000 << 64)) | (4 << 76)
             values.append(number)
-        if self.copy:
-            return [str(uuid.UUID(int=n)) for n in values]
         if connection.features.has_native_uuid_field:
             return [uuid.UUID(int=n) for n in values]
         return [f"{n:032x}" for n in values]

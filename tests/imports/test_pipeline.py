@@ -220,3 +220,33 @@ def test_it_refreshes_the_planner_statistics_as_the_tables_grow(world, orphanet_
     # Analyzed after 3 rows, then 6 (doubling): the patients of the first two batches at least.
     assert reltuples["records_patient"] >= 3 and reltuples["imports_importedrecord"] >= 3
     assert reltuples["records_careepisode"] >= 3 and reltuples["lists_entry"] >= 3
+
+
+def test_it_waits_for_the_tables_to_double_before_refreshing_large_ones(
+        world, orphanet_codes, tmp_path, monkeypatch):
+    _reset()
+    service.import_file(write(tmp_path / "a.csv", ROWS), "cemara", commit=True, batch_size=3)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE records_patient")
+    assert engine._estimated_rows(Patient) == Patient.objects.count() > 0
+
+    refreshed: list[int] = []
+    real = engine.Importer._statistics
+
+    def statistics(self, rows):
+        before = self._analyze_at
+        real(self, rows)
+        if self._analyze_at != before:
+            refreshed.append(self._committed_rows)
+    monkeypatch.setattr(engine.Importer, "_statistics", statistics)
+    monkeypatch.setattr(engine, "ANALYZE_FROM", 3)
+    rows = [row | {"ID_PATIENT": f"B{row['ID_PATIENT']}"} for row in ROWS]
+    # A table of 10 million patients: this run's rows change nothing to its statistics.
+    monkeypatch.setattr(engine, "_estimated_rows", lambda model: 10_000_000)
+    service.import_file(write(tmp_path / "b.csv", rows), "cemara", commit=True, batch_size=3)
+    assert refreshed == []
+    # An empty one: the first refresh after ANALYZE_FROM rows.
+    monkeypatch.setattr(engine, "_estimated_rows", lambda model: 0)
+    rows = [row | {"ID_PATIENT": f"C{row['ID_PATIENT']}"} for row in ROWS]
+    service.import_file(write(tmp_path / "c.csv", rows), "cemara", commit=True, batch_size=3)
+    assert refreshed and refreshed[0] == 3

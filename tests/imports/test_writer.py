@@ -123,3 +123,21 @@ def test_copy_writes_what_insert_writes(world, orphanet_codes, tmp_path, monkeyp
         transaction.savepoint_rollback(point)
     assert all(dumps[0][t] for t in TABLES)
     assert dumps[0] == dumps[1]
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_it_draws_random_version_4_uuids(db, copy):
+    from bamara.records.models import Patient
+
+    table = writer.Table(Patient, ["birth_name"], copy=copy)
+    values = table._uuids(2_000)
+    parsed = [uuid.UUID(str(v)) for v in values]
+    assert len(set(parsed)) == 2_000
+    assert {u.version for u in parsed} == {4}
+    assert {u.variant for u in parsed} == {uuid.RFC_4122}
+    if copy:  # canonical text, as PostgreSQL's uuid input reads it
+        assert values == [str(u) for u in parsed]
+    # Every bit but the six fixed ones is drawn: each varies over the draws.
+    bits = [u.int for u in parsed]
+    varying = [i for i in range(128) if len({(b >> i) & 1 for b in bits}) == 2]
+    assert len(varying) == 122
