@@ -86,7 +86,7 @@ def phase(export: Path, commit: bool, duplicates: bool, profile: str | None,
 
     def run():
         return service.import_file(export, "cemara", commit=commit, progress=progress,
-                                   duplicates=duplicates, batch_size=2000, workers=workers,
+                                   duplicates=duplicates, workers=workers,
                                    bulk=bulk and commit, pipelined=False if sequential else None,
                                    writers=writers)
 

@@ -69,7 +69,9 @@ from .transform import (
 )
 from .writer import Table
 
-BATCH = 1000
+# Rows per batch (one transaction each): 2,000, the size the benchmarks measure; 1,000 was ~6 %
+# slower at 202,000 rows (docs/imports.md, "Session 9").
+BATCH = 2000
 # Batches in flight in a pipelined commit, each on its own connection: the server writes two
 # on two cores while this process plans the next (docs/imports.md, "Session 8").
 WRITERS = 2

@@ -11,7 +11,7 @@ from bamara.organisations.models import Site, SiteRole, User
 from . import bulk as bulk_load
 from . import mapping as mappings
 from . import report as reports
-from .engine import Importer, ImportFailure, Summary
+from .engine import BATCH, Importer, ImportFailure, Summary
 from .models import ImportRun, RunStatus
 from .readers import file_sha256
 
@@ -59,7 +59,7 @@ def start_run(path: Path, mapping: mappings.Mapping, *, commit: bool, user: User
 
 
 def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code: str | None = None,
-                user_email: str | None = None, batch_size: int = 1000,
+                user_email: str | None = None, batch_size: int = BATCH,
                 progress: Callable[[int], None] | None = None, duplicates: bool = True,
                 report: str | None = None, workers: int | None = None, bulk: bool = False,
                 pipelined: bool | None = None, writers: int | None = None) -> tuple[ImportRun, Summary]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from bamara.imports import service
+from bamara.imports.engine import BATCH
 from bamara.imports.mapping import MappingError
 from bamara.imports.readers import ReadError
 
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-report", action="store_true")
         parser.add_argument("--site", help="site par défaut (code) quand le fichier n'en donne pas")
         parser.add_argument("--user", help="e-mail de l'utilisateur : limite l'import à ses sites")
-        parser.add_argument("--batch", type=int, default=1000)
+        parser.add_argument("--batch", type=int, default=BATCH,
+                            help="lignes par lot (une transaction chacun)")
         parser.add_argument("--bulk", action="store_true",
                             help="avec --commit, sur PostgreSQL : chargement en masse d'une migration "
                                  "(une transaction, index reconstruits à la fin ; les dossiers sont "
