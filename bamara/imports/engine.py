@@ -178,6 +178,8 @@ class Importer:
         start = run.checkpoint if self.commit else 0
         if self.commit:
             self.summary.counts.update(run.counts or {})
+            # The first refresh of the planner statistics, for either way of committing.
+            self._analyze_at = max(ANALYZE_FROM, _estimated_rows(Patient))
         batches = (self._prepared_batches() if self.scratch is not None and self.workers
                    else self._batches(start))
         if self.bulk:
@@ -189,7 +191,6 @@ class Importer:
             except bulk_load.BulkUnavailable as exc:
                 raise ImportFailure(str(exc)) from None
         elif self.pipelined:
-            self._analyze_at = max(ANALYZE_FROM, _estimated_rows(Patient))
             self._pipeline(batches)
         else:
             for batch in batches:
