@@ -1,11 +1,11 @@
 """Bulk load (PostgreSQL): the first load of a large migration, ``bamara import --commit --bulk``.
 
 A committed import keeps every index and foreign key of the tables it writes up to date row by
-row: per source row, ~105 index entries over 11 rows and ~15 foreign-key checks, each check an
-SPI query (PostgreSQL 15 checks them one by one), ~80 % of the server's time. A bulk load drops
-the secondary indexes and the foreign keys of those tables, loads every batch, then builds the
-indexes once (sort-based, far cheaper than random insertions into indexes that outgrow the
-buffer cache) and adds the foreign keys back, each validated by one query over its table, and
+row: per source row, ~70 index entries over 11 rows and ~10 foreign-key checks (session 10; ~105
+and ~15 before), each check an SPI query (PostgreSQL 15 checks them one by one), most of the
+server's time. A bulk load drops the secondary indexes and the foreign keys of those
+tables, loads every batch, then builds the indexes once (sort-based, far cheaper than random
+insertions into indexes that outgrow the buffer cache) and adds the foreign keys back, each validated by one query over its table, and
 commits: all in one transaction.
 
 - Atomic: a failure or a kill -9 leaves the database as it was (DDL is transactional in

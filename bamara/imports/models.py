@@ -66,13 +66,17 @@ class ImportRun(models.Model):
 
 
 class ImportRow(models.Model):
-    run = models.ForeignKey(ImportRun, models.CASCADE, related_name="rows", db_index=False)
+    # The bookkeeping rows of an import have no foreign-key constraints in the database, here
+    # and in ImportedRecord: the ORM applies on_delete, and their per-row checks were ~5 µs
+    # each, five per imported row (docs/imports.md, "Session 10").
+    run = models.ForeignKey(ImportRun, models.CASCADE, related_name="rows", db_index=False,
+                            db_constraint=False)
     number = models.PositiveIntegerField(_("ligne"))
     record_key = models.CharField(max_length=200, blank=True)
     content_hash = models.CharField(max_length=64)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     patient = models.ForeignKey("records.Patient", models.SET_NULL, null=True, blank=True,
-                                related_name="+")
+                                related_name="+", db_constraint=False)
     messages = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -82,10 +86,10 @@ class ImportRow(models.Model):
 
 class ImportedRecord(models.Model):
     key = models.CharField(max_length=200)  # mapping:site:source id; unique (Meta)
-    patient = models.ForeignKey("records.Patient", models.CASCADE, related_name="+")
-    site = models.ForeignKey("organisations.Site", models.PROTECT, related_name="+")
+    patient = models.ForeignKey("records.Patient", models.CASCADE, related_name="+", db_constraint=False)
+    site = models.ForeignKey("organisations.Site", models.PROTECT, related_name="+", db_constraint=False)
     content_hash = models.CharField(max_length=64)
-    run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="+")
+    run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="+", db_constraint=False)
     row_number = models.PositiveIntegerField()
     # Rows this source record wrote (replaced when the record changes): {"diagnoses": [...]}.
     objects_written = models.JSONField(default=dict, blank=True)

@@ -118,7 +118,7 @@ class Patient(Tracked):
     representative_phone = models.CharField(_("représentant légal : téléphone"), max_length=32, blank=True)
     mother = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="children",
-        verbose_name=_("mère (dossier)"),
+        verbose_name=_("mère (dossier)"), db_index=False,
     )
     mother_birth_name = models.CharField(_("mère : nom de naissance"), max_length=100, blank=True)
     mother_used_name = models.CharField(_("mère : nom utilisé"), max_length=100, blank=True)
@@ -131,7 +131,7 @@ class Patient(Tracked):
     patient_informed = models.BooleanField(_("patient informé (note d'information)"), null=True, blank=True)
     patient_informed_on = models.DateField(_("date d'information"), null=True, blank=True)
     opposition = models.BooleanField(
-        _("opposition à la réutilisation des données (BNDMR)"), default=False, db_index=True
+        _("opposition à la réutilisation des données (BNDMR)"), default=False
     )
     opposition_on = models.DateField(_("date d'opposition"), null=True, blank=True)
 
@@ -148,11 +148,11 @@ class Patient(Tracked):
     first_case_sex = CodedField(_("premier cas : sexe"), max_length=8)
     first_case_patient = models.ForeignKey(
         "self", models.SET_NULL, null=True, blank=True, related_name="relatives",
-        verbose_name=_("premier cas (dossier)"),
+        verbose_name=_("premier cas (dossier)"), db_index=False,
     )
 
     # C05 vital status
-    deceased = models.BooleanField(_("décédé"), null=True, blank=True, db_index=True)
+    deceased = models.BooleanField(_("décédé"), null=True, blank=True)
     death_date = PartialDateField(_("date de décès"))
     death_related_to_rd = models.CharField(
         _("décès lié à la maladie rare"), max_length=8, choices=YesNoUnknown.choices, blank=True
@@ -218,8 +218,17 @@ class Patient(Tracked):
             # Looked up by equality only: Meta indexes rather than db_index=True, which on
             # PostgreSQL adds a second, varchar_pattern_ops index per column (for LIKE 'x%'),
             # written on every insert and read by no query.
-            *[models.Index(fields=[name], name=f"patient_{name}")
-              for name in ("cda_set_id", "ins", "ipp", "national_id", "residence_commune", "foetus_local_id")],
+            *[models.Index(fields=[name], name=f"patient_{name}") for name in ("ipp", "national_id")],
+            # Columns empty in most records (or in a migration's): only the rows with a value
+            # are indexed, all that a look-up by value reads; an empty entry per record written
+            # cost a committed import ~1.5 % of its server time (docs/imports.md, "Session 10").
+            *[models.Index(fields=[name], name=f"patient_{name}", condition=~models.Q(**{name: ""}))
+              for name in ("cda_set_id", "ins", "residence_commune", "foetus_local_id")],
+            models.Index(fields=["deceased"], name="patient_deceased", condition=models.Q(deceased=True)),
+            models.Index(fields=["opposition"], name="patient_opposition",
+                         condition=models.Q(opposition=True)),
+            *[models.Index(fields=[name], name=f"patient_{name}", condition=models.Q(**{f"{name}__isnull": False}))
+              for name in ("mother", "first_case_patient")],
         ]
         verbose_name = _("dossier patient")
 
@@ -517,11 +526,15 @@ class PatientName(models.Model):
     every write path, bulk ones included, stays independent of the search algorithm.
     """
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="name_keys")
+    # Derived rows, deleted with their patient or site by the ORM (CASCADE): no foreign-key
+    # constraint in the database, whose per-row checks were ~5 µs each, four per imported
+    # patient (docs/imports.md, "Session 10").
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="name_keys", db_constraint=False)
     # Indexed by the two (site, ...) indexes below.
-    site = models.ForeignKey(Site, models.CASCADE, related_name="+", null=True, db_index=False)
+    site = models.ForeignKey(Site, models.CASCADE, related_name="+", null=True, db_index=False,
+                             db_constraint=False)
     kind = models.CharField(max_length=16, choices=NameKind.choices)
-    key = models.CharField(max_length=100, db_index=True)
+    key = models.CharField(max_length=100)  # indexed by patientname_key (Meta)
     phonetic = models.CharField(max_length=32)
 
     class Meta:
@@ -533,4 +546,7 @@ class PatientName(models.Model):
                          opclasses=["int8_ops", "varchar_pattern_ops", "int8_ops"]),
             models.Index(fields=["site", "phonetic", "patient"], name="patientname_site_phon_pat"),
             models.Index(fields=["phonetic"], name="patientname_phonetic"),  # equality only
+            # Across sites, equality and prefix: one varchar_pattern_ops index serves both, not
+            # the plain index db_index=True would add beside it on PostgreSQL.
+            models.Index(fields=["key"], name="patientname_key", opclasses=["varchar_pattern_ops"]),
         ]

@@ -115,7 +115,7 @@ def test_it_drops_the_indexes_and_foreign_keys_while_it_loads_and_restores_them(
                         batch_size=20)
     assert during and all(schema == during[0] for schema in during)
     gone = before - during[0]
-    assert len([item for item in gone if "FOREIGN KEY" in item[2]]) >= 15
+    assert len([item for item in gone if "FOREIGN KEY" in item[2]]) >= 10  # the bookkeeping and name-key tables have none (imports/0003, records/0009)
     assert any(item[1] == "records_patient_birth_date_65717f26" for item in gone)
     assert any(item[1] == "records_activity_uuid_key" for item in gone)
     kept = {item[1] for item in during[0]}

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bamara.imports import engine, service
-from bamara.imports.models import Outcome
+from bamara.imports.models import ImportedRecord, ImportRow, Outcome
 from bamara.records.models import CareEpisode, Patient, PatientName
 from bamara.records.search import name_rows
 from tests.imports.test_engine import ROW, write
@@ -87,3 +87,61 @@ def test_it_restores_the_collection_thresholds_after_overlapping_imports():
     assert gc.get_threshold() == (*before[:2], before[2] * 100)
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def test_it_deletes_the_bookkeeping_and_name_keys_with_their_patient(world, orphanet_codes, tmp_path):
+    """No foreign-key constraints on these tables in the database (migrations imports/0003,
+    records/0009): the ORM's on_delete still applies."""
+    service.import_file(write(tmp_path / "a.csv", [ROW, *OTHERS]), "cemara", commit=True)
+    moreau = Patient.objects.get(birth_name="MOREAU")
+    assert PatientName.objects.filter(patient=moreau).exists()
+    assert ImportedRecord.objects.filter(patient=moreau).exists()
+    row = ImportRow.objects.get(patient=moreau)
+    moreau.delete()
+    assert not PatientName.objects.filter(patient_id=moreau.pk).exists()
+    assert not ImportedRecord.objects.filter(patient_id=moreau.pk).exists()
+    row.refresh_from_db()
+    assert row.patient_id is None
+    assert PatientName.objects.count() and ImportedRecord.objects.count() == 2  # the others kept
+
+
+def _settings_at_look_ups(monkeypatch) -> list[tuple[str, str]]:
+    """enable_seqscan and max_parallel_workers_per_gather when the planner looks a batch up."""
+    seen = []
+    among = engine._among
+
+    def spy(queryset, name, values):
+        if name in ("key", "national_id", "ipp"):
+            seen.append(_settings())
+        return among(queryset, name, values)
+
+    monkeypatch.setattr(engine, "_among", spy)
+    return seen
+
+
+def _settings() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), "
+                       "current_setting('max_parallel_workers_per_gather')")
+        return cursor.fetchone()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL settings")
+def test_it_looks_a_batch_up_by_index_within_a_callers_transaction(world, orphanet_codes, tmp_path,
+                                                                  monkeypatch):
+    before = _settings()
+    seen = _settings_at_look_ups(monkeypatch)
+    service.import_file(write(tmp_path / "a.csv", [ROW, *OTHERS]), "cemara", commit=True, batch_size=2)
+    assert seen == [("off", "0")] * 6  # three look-ups per batch
+    assert _settings() == before  # the rest of the transaction (a bulk load) plans as before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL settings")
+@pytest.mark.django_db(transaction=True)
+def test_it_looks_a_batch_up_by_index_in_a_transaction_of_its_own(world, orphanet_codes, tmp_path,
+                                                                  monkeypatch):
+    before = _settings()
+    seen = _settings_at_look_ups(monkeypatch)
+    service.import_file(write(tmp_path / "a.csv", [ROW, *OTHERS]), "cemara", commit=True, batch_size=2)
+    assert seen == [("off", "0")] * 6
+    assert _settings() == before and not connection.in_atomic_block

@@ -30,8 +30,23 @@ def _indexes() -> list[tuple[str, str, bool, bool, list[str], str]]:
 @pytest.mark.django_db
 def test_it_has_pattern_indexes_only_where_a_prefix_search_reads_them():
     pattern = {name for _, name, _, _, _, definition in _indexes() if "pattern_ops" in definition}
-    # Name search: key LIKE 'PREFIX%', within the user's sites or across them.
-    assert pattern == {"patientname_site_key_pat", "records_patientname_key_84d96fbf_like"}
+    # Name search: key LIKE 'PREFIX%' (and key = 'KEY'), within the user's sites or across them.
+    assert pattern == {"patientname_site_key_pat", "patientname_key"}
+
+
+@pytest.mark.django_db
+def test_it_indexes_only_the_patients_with_a_value_in_mostly_empty_columns():
+    """An import or a form writes no entry for an empty INS, commune, CDA set, foetus id, mother
+    or first case, nor for the living and the non-opposed (migrations/0010)."""
+    indexes = _indexes() if connection.vendor == "postgresql" else _sqlite_indexes()
+    partial = {name for table, name, _, is_partial, _, _ in indexes
+               if table == "records_patient" and is_partial}
+    assert partial == {"one_ipp_per_hospital", "patient_cda_set_id", "patient_ins",
+                       "patient_residence_commune", "patient_foetus_local_id", "patient_deceased",
+                       "patient_opposition", "patient_mother", "patient_first_case_patient"}
+    whole = {tuple(columns) for table, _, _, is_partial, columns, _ in indexes
+             if table == "records_patient" and not is_partial}
+    assert not whole & {("ins",), ("cda_set_id",), ("deceased",), ("opposition",), ("mother_id",)}
 
 
 @pytest.mark.django_db
