@@ -5,8 +5,8 @@ row: per source row, ~70 index entries over 11 rows and ~10 foreign-key checks (
 and ~15 before), each check an SPI query (PostgreSQL 15 checks them one by one), most of the
 server's time. A bulk load drops the secondary indexes and the foreign keys of those
 tables, loads every batch, then builds the indexes once (sort-based, far cheaper than random
-insertions into indexes that outgrow the buffer cache) and adds the foreign keys back, each validated by one query over its table, and
-commits: all in one transaction.
+insertions into indexes that outgrow the buffer cache) and adds the foreign keys back, each
+validated by one query over its table, and commits: all in one transaction.
 
 - Atomic: a failure or a kill -9 leaves the database as it was (DDL is transactional in
   PostgreSQL); the run stays "en cours" at checkpoint 0 and its resume loads it again.
