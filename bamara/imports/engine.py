@@ -23,7 +23,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -134,8 +134,9 @@ class Importer:
         # its own connection while this thread plans the next (``_pipeline``). Not in a bulk
         # load (one transaction), nor within a caller's transaction (its rows would be invisible
         # to the writer's connection).
-        self.pipelined = (commit and not bulk and connection.vendor == "postgresql"
-                          and not connection.in_atomic_block) if pipelined is None else pipelined
+        # A bulk load is pipelined too, on its one connection (``_bulk_pipeline``).
+        self.pipelined = (commit and connection.vendor == "postgresql"
+                          and (bulk or not connection.in_atomic_block)) if pipelined is None else pipelined
         self._committed_rows, self._analyze_at = 0, ANALYZE_FROM
         self.writers = max(1, writers)  # pipelined: batches in flight, each on its own connection
         self._inflight = _Inflight()
@@ -186,8 +187,11 @@ class Importer:
             # One transaction: indexes and foreign keys dropped, every batch, then rebuilt.
             try:
                 with transaction.atomic(), bulk_load.deferred_indexes():
-                    for batch in batches:
-                        self._batch(batch)
+                    if self.pipelined:
+                        self._bulk_pipeline(batches)
+                    else:
+                        for batch in batches:
+                            self._batch(batch)
             except bulk_load.BulkUnavailable as exc:
                 raise ImportFailure(str(exc)) from None
         elif self.pipelined:
@@ -314,6 +318,54 @@ class Importer:
                 writer.submit(_close_connection, barrier)
             writer.shutdown(wait=True)
 
+    def _bulk_pipeline(self, batches: Iterable[list[Parsed]]) -> None:
+        """A bulk load's batches (one transaction, this thread's connection) sent by a writer
+        thread on the same psycopg connection while this thread plans and encodes the next:
+        psycopg connections are thread-safe, their statements take turns. So that this
+        thread seldom waits for a COPY, it looks each batch up (``_look_up``) before handing
+        the batch before it to the writer, and counts the ids itself (``Table.counting``);
+        only a batch federating patients stored by the batch in flight reads the database
+        meanwhile (their care episodes and names, ``_write``). A batch that changes stored
+        records is written by this thread, once the one before is written."""
+        raw = connection.connection
+        writer = ThreadPoolExecutor(1, thread_name_prefix="bamara-bulk")
+        sent: Future | None = None
+        rows = iter(batches)
+        batch = next(rows, None)
+        found = self._look_up(batch) if batch else None
+        last = self.run.checkpoint
+        try:
+            with ExitStack() as counting:
+                for table in self._tables().values():
+                    counting.enter_context(table.counting())
+                while batch is not None:
+                    plan = self._plan(batch, found)
+                    later, inflight = _Later(), _Inflight()
+                    self._write(plan, later, inflight)
+                    following = next(rows, None)  # read and mapped meanwhile
+                    if sent is not None:
+                        sent.result()
+                        sent = None
+                    if later.updates:
+                        for function, *args in later.steps:
+                            function(*args)
+                    found = self._look_up(following) if following else None
+                    if not later.updates:
+                        sent = writer.submit(_send_on, raw, later.steps)
+                    self._inflight = inflight
+                    last = batch[-1].number
+                    if self.progress:
+                        self.progress(len(batch))
+                    batch = following
+                if sent is not None:
+                    sent.result()
+        finally:
+            writer.shutdown(wait=True)
+        self._inflight = _Inflight()
+        self.run.checkpoint = last
+        self.run.counts = dict(self.summary.counts)
+        self.run.save(update_fields=["checkpoint", "counts"])
+
     def _drain(self, pending: deque[_Sent]) -> None:
         while pending:
             self._committed(pending.popleft())
@@ -360,10 +412,11 @@ class Importer:
             return None
         return site
 
-    def _plan(self, batch: list[Parsed]) -> list[tuple[Parsed, str, Any, Any]]:
-        """(row, outcome, target patient (pk, Patient, or row number in a dry run), record)."""
+    def _look_up(self, batch: list[Parsed]) -> _Found:
+        """The batch's rows checked one by one (site, identifier), then what the database
+        holds of them: their source records, and the patients with their identifiers or IPPs."""
         accepted: list[Parsed] = []
-        rejected: list[bool] = []  # per row: nothing below changes it before the second loop
+        rejected: list[bool] = []  # per row: nothing in _plan changes it before its second loop
         for parsed in batch:
             parsed.site = self._site(parsed)  # type: ignore[attr-defined]
             parsed.key = self._key(parsed)  # type: ignore[attr-defined]
@@ -378,8 +431,7 @@ class Importer:
                 parsed.values = _patient_values(parsed)  # type: ignore[attr-defined]
                 parsed.national_id = _national_id(parsed.patient)
         keys = [p.key for p in accepted]  # type: ignore[attr-defined]
-        hospital_of = self._hospitals  # an accepted row's site is self.sites[its code]
-        hospitals = {hospital_of[p.site_code] for p in accepted}
+        hospitals = {self._hospitals[p.site_code] for p in accepted}
         ids = {p.national_id for p in accepted if p.national_id}
         ipps = {ipp for p in accepted if (ipp := p.patient.get("ipp"))}
         with _by_index():
@@ -392,7 +444,15 @@ class Importer:
             by_ipp: dict[tuple[int, str], str] = {
                 (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
                 .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
-        inflight = self._inflight  # the batch being committed by the writer thread, if any
+        return _Found(rejected, keys, ids, ipps, records, by_identity, by_ipp)
+
+    def _plan(self, batch: list[Parsed], found: _Found | None = None) -> list[tuple[Parsed, str, Any, Any]]:
+        """(row, outcome, target patient (pk, Patient, or row number in a dry run), record).
+        ``found``: the batch's ``_look_up``, when made beforehand (``_bulk_pipeline``)."""
+        rejected, keys, ids, ipps, records, by_identity, by_ipp = \
+            self._look_up(batch) if found is None else found
+        hospital_of = self._hospitals  # an accepted row's site is self.sites[its code]
+        inflight = self._inflight  # the batches being committed by the writer threads, if any
         if inflight.records:
             records = {k: r for k in keys if (r := inflight.records.get(k)) is not None} | records
         if inflight.identities:
@@ -788,6 +848,24 @@ class _Sent(NamedTuple):
     checkpoint: int
     rows: int
     inflight: _Inflight
+
+
+class _Found(NamedTuple):
+    """A batch's rows sorted and looked up in the database (``Importer._look_up``)."""
+
+    rejected: list[bool]
+    keys: list[str]
+    ids: set[str]
+    ipps: set[str]
+    records: dict[str, Any]
+    by_identity: dict[tuple[int, str], Any]
+    by_ipp: dict[tuple[int, str], str]
+
+
+def _send_on(raw: Any, steps: list[tuple]) -> None:
+    """The writer thread of a bulk load: a batch's COPYs on the psycopg connection ``raw``."""
+    for send_encoded, data in steps:
+        send_encoded(data, raw)
 
 
 def _close_connection(barrier: threading.Barrier) -> None:

@@ -18,7 +18,8 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -85,6 +86,7 @@ class Table:
         self.columns += [self.uuid.column] if self.uuid is not None else []
         self.columns += [f.column for f in self.stamped] + [f.column for f in self.rest]
         self._sequence: str | None = None
+        self._next: int | None = None  # the next id, while counting()
 
     def rows(self, values: list[tuple], stamp: dt.datetime) -> list[tuple]:
         """Database rows of ``values`` (one tuple per row, in the order of ``columns``)."""
@@ -184,9 +186,11 @@ class Table:
             _write_rows(copy, rows, ids)
         return data.getvalue()
 
-    def send_encoded(self, data: bytes) -> None:
-        """COPY what ``encode`` made (with the primary keys), on this thread's connection."""
-        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(True)) as copy:
+    def send_encoded(self, data: bytes, raw: Any = None) -> None:
+        """COPY what ``encode`` made (with the primary keys), on this thread's connection or
+        on the psycopg connection ``raw`` (another thread's, see engine._bulk_pipeline)."""
+        raw = connection.connection if raw is None else raw
+        with raw.cursor() as cursor, cursor.copy(self._copy_sql(True)) as copy:
             copy.write(data)
 
     def _copy_sql(self, ids: bool) -> str:
@@ -196,16 +200,44 @@ class Table:
         return f"COPY {quote(self.model._meta.db_table)} ({head}{columns}) FROM STDIN"
 
     def allocate(self, count: int) -> list[int]:
-        """``count`` ids from the table's sequence, in order: those INSERT would have used."""
+        """``count`` ids from the table's sequence, in order: those INSERT would have used.
+        Within ``counting()``, from a counter in this process, the sequence set once at the end."""
+        if self._next is not None:
+            first, self._next = self._next, self._next + count
+            return list(range(first, self._next))
         with connection.cursor() as cursor:
-            if self._sequence is None:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
+                           [self._sequence_name(), count])
+            return [value for (value,) in cursor.fetchall()]
+
+    def _sequence_name(self) -> str:
+        if self._sequence is None:
+            with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, %s)",
                                [connection.ops.quote_name(self.model._meta.db_table),
                                 self.model._meta.pk.column])
                 self._sequence = cursor.fetchone()[0]
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                           [self._sequence, count])
-            return [value for (value,) in cursor.fetchall()]
+        return self._sequence
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """Ids counted here rather than drawn from the sequence batch by batch, which would
+        each time wait for the other thread's COPY on a shared connection. Only while nobody
+        else can insert into the table (a bulk load's exclusive lock): they are the ids the
+        sequence would have given, and on a normal exit the sequence is set past the last one
+        (``setval``, like ``nextval``, outlives a rollback: at worst ids are skipped)."""
+        with connection.cursor() as cursor:
+            # The sequence's own relation (its name as pg_get_serial_sequence quotes it).
+            cursor.execute(f"SELECT last_value, is_called FROM {self._sequence_name()}")
+            last, called = cursor.fetchone()
+        self._next = first = last + 1 if called else last
+        try:
+            yield
+        finally:
+            following, self._next = self._next, None
+        if following > first:
+            with connection.cursor() as cursor:  # nextval() gives ``following`` next
+                cursor.execute("SELECT setval(%s, %s)", [self._sequence, following - 1])
 
 
 def _write_rows(copy: Any, rows: list[tuple], ids: list[int]) -> None:

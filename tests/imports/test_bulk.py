@@ -3,6 +3,8 @@ every index and foreign key back, nothing left by a failure."""
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
@@ -78,19 +80,23 @@ def _dump() -> dict[str, list[tuple]]:
 
 
 @on_postgresql
-def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path):
+@pytest.mark.parametrize("pipelined", [None, False], ids=["pipelined", "sequential"])
+def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, pipelined):
     path = _export(tmp_path, orphanet_codes)
     sequences, patients = _sequences(), Patient.objects.count()
     try:
         with transaction.atomic():
             _, normal = service.import_file(path, "cemara", commit=True, batch_size=40)
-            expected = _dump()
+            expected, expected_sequences = _dump(), _sequences()
             raise Rollback
     except Rollback:
         pass
     _restore(sequences)  # the same ids again
     assert Patient.objects.count() == patients
-    _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, bulk=True)
+    _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, bulk=True,
+                                     pipelined=pipelined)
+    # Ids counted by the pipelined load (writer.Table.counting): the sequences end as drawn.
+    assert sorted(_sequences()) == sorted(expected_sequences)
     assert summary.counts == normal.counts and summary.pairs == normal.pairs
     assert summary.counts[Outcome.CREATED] > 100 and summary.counts[Outcome.FEDERATED] > 0
     assert summary.counts[Outcome.REJECTED] > 0
@@ -154,6 +160,57 @@ def test_it_leaves_nothing_when_it_fails_and_loads_again_on_resume(
         assert summary.counts["read"] == sum(1 for _ in handle) - 1
     assert Patient.objects.count() == patients + summary.counts[Outcome.CREATED]
     assert _schema() == before
+
+
+@on_postgresql
+def test_it_writes_a_batch_from_another_thread_while_it_plans_the_next(
+        world, orphanet_codes, tmp_path, monkeypatch):
+    """The writer thread sends batch 1 on the load's connection while this thread plans batch
+    2; without the thread, batch 2 is never planned during the send and the wait times out."""
+    planned, seen = threading.Event(), []
+    send, plan = engine._send_on, engine.Importer._plan
+
+    def slow_send(raw, steps):
+        seen.append((threading.current_thread().name, planned.wait(10)))
+        send(raw, steps)
+
+    def spy_plan(self, batch, *args):
+        if batch[0].number > 20:
+            planned.set()
+        return plan(self, batch, *args)
+
+    monkeypatch.setattr(engine, "_send_on", slow_send)
+    monkeypatch.setattr(engine.Importer, "_plan", spy_plan)
+    _, summary = service.import_file(_export(tmp_path, orphanet_codes, 60), "cemara", commit=True,
+                                     bulk=True, batch_size=20)
+    assert summary.counts[Outcome.CREATED] > 50
+    assert seen[0][0].startswith("bamara-bulk") and seen[0][1] is True
+
+
+@on_postgresql
+def test_it_leaves_nothing_when_the_writer_thread_fails(world, orphanet_codes, tmp_path,
+                                                       monkeypatch):
+    before, patients, sequences = _schema(), Patient.objects.count(), _sequences()
+    calls, send = [], engine._send_on
+
+    def failing(raw, steps):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("coupure")
+        send(raw, steps)
+
+    monkeypatch.setattr(engine, "_send_on", failing)
+    with pytest.raises(RuntimeError, match="coupure"):
+        service.import_file(_export(tmp_path, orphanet_codes, 60), "cemara", commit=True,
+                            bulk=True, batch_size=20)
+    assert Patient.objects.count() == patients and _schema() == before
+    assert ImportRun.objects.get().checkpoint == 0
+    # The tables whose ids the load counts: their sequences as they were (the run itself, and
+    # the list triggers' rows rolled back, drew from theirs).
+    def counted(found):
+        return [s for s in found if "importrun" not in s[0] and not s[0].startswith("lists_")]
+
+    assert counted(_sequences()) == counted(sequences)
 
 
 @on_postgresql
