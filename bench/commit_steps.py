@@ -77,7 +77,7 @@ def main() -> None:
 
     writer.Table.write = lambda self, *a, **k: timed(
         f"write {self.model._meta.db_table}", write, self, *a, **k)
-    engine.Importer._plan = lambda self, batch: timed("plan (look-ups)", plan, self, batch)
+    engine.Importer._plan = lambda self, batch, *args: timed("plan (look-ups)", plan, self, batch, *args)
 
     def checked_write(self, batch_plan, *args):
         timed("write, all tables", write_batch, self, batch_plan, *args)

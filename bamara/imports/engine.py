@@ -130,11 +130,10 @@ class Importer:
         if bulk and (reason := bulk_load.unavailable(commit)):
             raise ImportFailure(reason)
         self.bulk = bulk
-        # A commit on PostgreSQL outside any transaction: a writer thread sends each batch on
-        # its own connection while this thread plans the next (``_pipeline``). Not in a bulk
-        # load (one transaction), nor within a caller's transaction (its rows would be invisible
-        # to the writer's connection).
-        # A bulk load is pipelined too, on its one connection (``_bulk_pipeline``).
+        # A commit on PostgreSQL outside any transaction: writer threads send each batch on
+        # their own connection while this thread plans the next (``_pipeline``); not within a
+        # caller's transaction (its rows would be invisible to the writers' connections). A
+        # bulk load (one transaction) is pipelined on its one connection (``_bulk_pipeline``).
         self.pipelined = (commit and connection.vendor == "postgresql"
                           and (bulk or not connection.in_atomic_block)) if pipelined is None else pipelined
         self._committed_rows, self._analyze_at = 0, ANALYZE_FROM
