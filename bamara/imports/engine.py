@@ -345,11 +345,12 @@ class Importer:
                     if sent is not None:
                         sent.result()
                         sent = None
-                    if later.updates:
+                    if later.updates:  # written here, then the next batch looked up
                         for function, *args in later.steps:
                             function(*args)
-                    found = self._look_up(following) if following else None
-                    if not later.updates:
+                        found = self._look_up(following) if following else None
+                    else:  # the next batch looked up before the writer takes the connection
+                        found = self._look_up(following) if following else None
                         sent = writer.submit(_send_on, raw, later.steps)
                     self._inflight = inflight
                     last = batch[-1].number
