@@ -146,8 +146,8 @@ class Importer:
         self.batch_size = batch_size
         self.progress = progress
         self.duplicates = duplicates
-        # Dry run only: processes transforming the rows while this one plans (0: none).
-        self.workers = workers if not commit and "DJANGO_SETTINGS_MODULE" in os.environ else 0
+        # Processes reading and transforming the rows while this one plans (0: none).
+        self.workers = workers if "DJANGO_SETTINGS_MODULE" in os.environ else 0
         orphanet = Orphanet()
         if mapping.spec.diagnoses is not None and not orphanet.loaded:
             raise ImportFailure("la nomenclature Orphanet n'est pas chargée (bamara load_orphanet)")
@@ -180,8 +180,7 @@ class Importer:
             self.summary.counts.update(run.counts or {})
             # The first refresh of the planner statistics, for either way of committing.
             self._analyze_at = max(ANALYZE_FROM, _estimated_rows(Patient))
-        batches = (self._prepared_batches() if self.scratch is not None and self.workers
-                   else self._batches(start))
+        batches = self._prepared_batches(start) if self.workers else self._batches(start)
         if self.bulk:
             # One transaction: indexes and foreign keys dropped, every batch, then rebuilt.
             try:
@@ -220,16 +219,19 @@ class Importer:
                 if number > start)
         return chunked(rows, self.batch_size)
 
-    def _prepared_batches(self) -> Iterator[list[Parsed]]:
-        """A dry run's batches transformed by worker processes (``workers.prepare``), in file
-        order, while this process plans the batch before. At most two batches per worker are
-        in flight: memory stays bounded."""
+    def _prepared_batches(self, start: int) -> Iterator[list[Parsed]]:
+        """The batches (rows after ``start``) transformed by worker processes, in file order,
+        while this process plans and writes the batch before: a dry run's as the planner reads
+        them (``workers.prepare``), a commit's whole (``workers.prepare_rows``). At most two
+        batches per worker are in flight: memory stays bounded."""
         from . import workers
 
         shape, chunks = open_chunks(self.path, self.mapping, self.batch_size)
         self.transform.orphanet.preload()  # the workers do not query the database
+        prepare, unpack = ((workers.prepare_rows, _unpack_rows) if self.commit
+                           else (workers.prepare, _unpack))
         with tempfile.NamedTemporaryFile(prefix="bamara-import-") as state:
-            state.write(workers.state(self.transform, shape, self.duplicates))
+            state.write(workers.state(self.transform, shape, self.duplicates, start))
             state.flush()
             pool = ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -238,11 +240,11 @@ class Importer:
             pending: deque[Future] = deque()
             try:
                 for chunk in chunks:
-                    pending.append(pool.submit(workers.prepare, chunk))
+                    pending.append(pool.submit(prepare, chunk))
                     if len(pending) > 2 * self.workers:
-                        yield from _unpack(pending.popleft().result())
+                        yield from unpack(pending.popleft().result())
                 while pending:
-                    yield from _unpack(pending.popleft().result())
+                    yield from unpack(pending.popleft().result())
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
@@ -331,7 +333,7 @@ class Importer:
         sent: Future | None = None
         rows = iter(batches)
         batch = next(rows, None)
-        found = self._look_up(batch) if batch else None
+        found = self._look_up(batch, prefetch=True) if batch else None
         last = self.run.checkpoint
         try:
             with ExitStack() as counting:
@@ -340,7 +342,7 @@ class Importer:
                 while batch is not None:
                     plan = self._plan(batch, found)
                     later, inflight = _Later(), _Inflight()
-                    self._write(plan, later, inflight)
+                    self._write(plan, later, inflight, found.stored)
                     following = next(rows, None)  # read and mapped meanwhile
                     if sent is not None:
                         sent.result()
@@ -348,9 +350,9 @@ class Importer:
                     if later.updates:  # written here, then the next batch looked up
                         for function, *args in later.steps:
                             function(*args)
-                        found = self._look_up(following) if following else None
+                        found = self._look_up(following, prefetch=True) if following else None
                     else:  # the next batch looked up before the writer takes the connection
-                        found = self._look_up(following) if following else None
+                        found = self._look_up(following, prefetch=True) if following else None
                         sent = writer.submit(_send_on, raw, later.steps)
                     self._inflight = inflight
                     last = batch[-1].number
@@ -412,9 +414,12 @@ class Importer:
             return None
         return site
 
-    def _look_up(self, batch: list[Parsed]) -> _Found:
+    def _look_up(self, batch: list[Parsed], prefetch: bool = False) -> _Found:
         """The batch's rows checked one by one (site, identifier), then what the database
-        holds of them: their source records, and the patients with their identifiers or IPPs."""
+        holds of them: their source records, and the patients with their identifiers or IPPs;
+        with ``prefetch``, also those patients' care episodes and names (``_Stored``): a bulk
+        load looks the batch up while its connection is free, and ``_write`` need not wait for
+        the COPY in flight to read them."""
         accepted: list[Parsed] = []
         rejected: list[bool] = []  # per row: nothing in _plan changes it before its second loop
         for parsed in batch:
@@ -444,12 +449,21 @@ class Importer:
             by_ipp: dict[tuple[int, str], str] = {
                 (h, i): n for h, i, n in _among(Patient.objects.filter(hospital_id__in=hospitals), "ipp", ipps)
                 .values_list("hospital_id", "ipp", "national_id")} if ipps else {}
-        return _Found(rejected, keys, ids, ipps, records, by_identity, by_ipp)
+            stored = None
+            if prefetch:
+                pks = {pk for (h, _n), pk in by_identity.items() if h in hospitals}
+                stored = _Stored(pks, set(), {})
+                if pks:
+                    stored.episodes.update(_among(CareEpisode.objects.all(), "patient_id", pks)
+                                           .values_list("patient_id", "site_id"))
+                    stored.names.update((pk, tuple(names)) for pk, *names in _among(
+                        Patient.objects.all(), "id", pks).values_list("pk", *NAME_FIELDS))
+        return _Found(rejected, keys, ids, ipps, records, by_identity, by_ipp, stored)
 
     def _plan(self, batch: list[Parsed], found: _Found | None = None) -> list[tuple[Parsed, str, Any, Any]]:
         """(row, outcome, target patient (pk, Patient, or row number in a dry run), record).
         ``found``: the batch's ``_look_up``, when made beforehand (``_bulk_pipeline``)."""
-        rejected, keys, ids, ipps, records, by_identity, by_ipp = \
+        rejected, keys, ids, ipps, records, by_identity, by_ipp, _stored = \
             self._look_up(batch) if found is None else found
         hospital_of = self._hospitals  # an accepted row's site is self.sites[its code]
         inflight = self._inflight  # the batches being committed by the writer threads, if any
@@ -571,22 +585,24 @@ class Importer:
         return self._layout
 
     def _write(self, plan: list[tuple[Parsed, str, Any, Any]], sink: _Now | _Later,
-               inflight: _Inflight | None = None) -> None:
+               inflight: _Inflight | None = None, stored: _Stored | None = None) -> None:
         """The batch's rows, written by ``sink`` (now, or later by the writer thread); with
-        ``inflight``, what the batch adds for the next one's planner (``_pipeline``)."""
+        ``inflight``, what the batch adds for the next one's planner (``_pipeline``);
+        ``stored``: what ``_look_up`` prefetched of the stored patients."""
         run = self.run
         tables = self._tables()
         stamp = timezone.now()  # auto_now / auto_now_add of every row of the batch
         today = dt.date.today()
         patient = tables["patient"].defaults
         new_patients = [parsed for parsed, outcome, _, _ in plan if outcome == Outcome.CREATED]
-        patient_rows, written_names = [], []
+        patient_rows, written_names, known_keys = [], [], []
         for parsed in new_patients:
             values = patient | parsed.values  # type: ignore[attr-defined]
             patient_rows.append((*(values[c] for c in _PATIENT_SET),
                                  parsed.site.hospital_id, parsed.national_id,  # type: ignore[attr-defined]
                                  Source.IMPORT, self._ref(parsed), CaptureMode.MIGRATION, today))
             written_names.append(tuple(values[c] for c in NAME_FIELDS))
+            known_keys.append(getattr(parsed, "name_keys", None))  # from a worker (_unpack_rows)
             if inflight is not None and values["ipp"]:
                 inflight.ipps[(parsed.site.hospital_id, values["ipp"])] = parsed.national_id  # type: ignore
         ids = sink.write(tables["patient"], patient_rows, stamp, returning=True)
@@ -594,6 +610,7 @@ class Importer:
         # The names of the patients just written, as stored (text columns, written as given):
         # only patients already in the database are read back.
         people: dict[int, tuple] = dict(zip(ids, written_names, strict=True))
+        keys_of = {pk: keys for pk, keys in zip(ids, known_keys, strict=True) if keys is not None}
         if inflight is not None:
             inflight.names = dict(people)
             inflight.identities = {(p.site.hospital_id, p.national_id): created[p.number]  # type: ignore
@@ -615,10 +632,14 @@ class Importer:
         if inflight is not None:
             inflight.patients = {patient_of[p.number] for p, _ in writing}
         # A patient created by this batch has no care episode yet: only the others are looked up.
-        stored = {patient_of[p.number] for p, _ in writing} - people.keys()
-        existing = set(_among(CareEpisode.objects.all(), "patient_id", stored)
-                       .values_list("patient_id", "site_id")) if stored else set()
-        existing |= {e for e in self._inflight.episodes if e[0] in stored}
+        others = {patient_of[p.number] for p, _ in writing} - people.keys()
+        # Those created by the batch in flight have no other episode than its own.
+        if stored is not None and others <= stored.patients | self._inflight.names.keys():
+            existing = {e for e in stored.episodes if e[0] in others}
+        else:
+            existing = set(_among(CareEpisode.objects.all(), "patient_id", others)
+                           .values_list("patient_id", "site_id")) if others else set()
+        existing |= {e for e in self._inflight.episodes if e[0] in others}
         episodes, names, audit = [], [], []
         new_sites: dict[int, list[int]] = {}
         user_email = run.user.email if run.user else ""
@@ -636,12 +657,14 @@ class Importer:
         unread = new_sites.keys() - people.keys()
         people |= {pk: self._inflight.names[pk] for pk in unread & self._inflight.names.keys()}
         unread -= people.keys()
-        if unread:
+        if stored is not None and unread <= stored.patients:
+            people |= {pk: stored.names[pk] for pk in unread}
+        elif unread:
             people |= {pk: names for pk, *names in _among(Patient.objects.all(), "id", unread)
                        .values_list("pk", *NAME_FIELDS)}
         for pk, sites in new_sites.items():
-            names += [(pk, site, kind, key, sound) for kind, key, sound in name_keys(people[pk])
-                      for site in sites]
+            keys = keys_of[pk] if pk in keys_of else name_keys(people[pk])
+            names += [(pk, site, kind, key, sound) for kind, key, sound in keys for site in sites]
         sink.write(tables["episode"], episodes, stamp)
         sink.write(tables["name"], names, stamp)
 
@@ -793,11 +816,10 @@ class _Later:
               returning: bool = False) -> list[int]:
         if not values:
             return []
-        rows = table.rows(values, stamp)
         # Every table's ids drawn here, in file order, whether the caller needs them or not:
         # two writers send concurrently, and the ids stay those of a sequential commit.
-        ids = table.allocate(len(rows))
-        self.steps.append((table.send_encoded, table.encode(rows, ids)))
+        ids = table.allocate(len(values))
+        self.steps.append((table.send_encoded, table.encode(values, stamp, ids)))
         return ids if returning else []
 
     def call(self, function: Callable[..., Any], *args: Any) -> None:
@@ -860,6 +882,15 @@ class _Found(NamedTuple):
     records: dict[str, Any]
     by_identity: dict[tuple[int, str], Any]
     by_ipp: dict[tuple[int, str], str]
+    # Looked up beforehand only (``_look_up(prefetch=True)``): the care episodes and names of
+    # the stored patients found by identifier, which ``_write`` would otherwise query.
+    stored: _Stored | None = None
+
+
+class _Stored(NamedTuple):
+    patients: set[int]
+    episodes: set[tuple[int, int]]
+    names: dict[int, tuple]
 
 
 def _send_on(raw: Any, steps: list[tuple]) -> None:
@@ -1012,6 +1043,21 @@ def _unpack(prepared: list[tuple]) -> Iterator[list[Parsed]]:
             in zip(prepared, national_ids, strict=True):
         batch.append(Parsed(number, digest, site_code, source_id, {"ipp": ipp} if ipp else {},
                             messages=messages, national_id=national_id, traits=traits))
+    if batch:
+        yield batch
+
+
+def _unpack_rows(prepared: list[tuple]) -> Iterator[list[Parsed]]:
+    """``workers.prepare_rows``'s tuples as ``Parsed`` rows with their patient's values, each
+    identity key hashed into its IDMR here (the key stays in this process)."""
+    national_ids = idmr.from_identity_keys([row[10] for row in prepared])
+    batch = []
+    for (number, digest, site_code, source_id, patient, episode, diagnoses, activities, messages,
+         values, _key, names), national_id in zip(prepared, national_ids, strict=True):
+        parsed = Parsed(number, digest, site_code, source_id, patient, episode, diagnoses,
+                        activities, messages, national_id=national_id)
+        parsed.values, parsed.name_keys = values, names  # type: ignore[attr-defined]
+        batch.append(parsed)
     if batch:
         yield batch
 

@@ -24,8 +24,10 @@ PARALLEL_BYTES = 8 << 20
 
 
 def default_workers(path: Path) -> int:
-    """For a dry run of a file over ``PARALLEL_BYTES``, one worker per core beyond the first
-    (this process plans), at most 3: 1 on a 2-core machine."""
+    """For a file over ``PARALLEL_BYTES``, one worker per core beyond the first (this process
+    plans), at most 3: 1 on a 2-core machine. Asked for a dry run and a bulk load, whose
+    importing process is the busiest; not for a normal commit, where the server is (a worker
+    there slowed a 202,000-row commit by 10 %: docs/imports.md, "Session 11")."""
     if path.stat().st_size < PARALLEL_BYTES:
         return 0
     return max(0, min(3, len(os.sched_getaffinity(0)) - 1))
@@ -63,8 +65,8 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
                 progress: Callable[[int], None] | None = None, duplicates: bool = True,
                 report: str | None = None, workers: int | None = None, bulk: bool = False,
                 pipelined: bool | None = None, writers: int | None = None) -> tuple[ImportRun, Summary]:
-    """``workers``: processes transforming a dry run's rows (``Importer``); by default
-    ``default_workers``. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL).
+    """``workers``: processes reading and transforming the rows (``Importer``); by default
+    ``default_workers`` for a dry run or a bulk load, none for a normal commit. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL).
     ``pipelined``, ``writers``: see ``Importer``."""
     path = Path(path)
     if bulk and (reason := bulk_load.unavailable(commit)):
@@ -86,7 +88,7 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
             raise ImportFailure(f"site inconnu : {site_code}")
     run = start_run(path, mapping, commit=commit, user=user, default_site=default_site, sites=sites)
     if workers is None:
-        workers = default_workers(path) if not commit else 0
+        workers = default_workers(path) if not commit or bulk else 0
     summary = Importer(run, mapping, path, commit=commit, batch_size=batch_size, progress=progress,
                        duplicates=duplicates, workers=workers, bulk=bulk,
                        pipelined=pipelined, **({"writers": writers} if writers else {})).execute()

@@ -1,5 +1,6 @@
-"""The worker processes of a parallel dry run: they transform rows (values, messages, national
-identifier, traits) while the importing process plans the batch before (engine.py).
+"""The worker processes of a parallel import: they read and transform rows (values, messages,
+identity keys; a dry run's traits) while the importing process plans and writes the batch
+before (engine.py).
 
 Workers are spawned, not forked: a fork of a process with native threads (DuckDB's, after a
 probable-duplicate search) crashed in libc. So this module imports no model at import time
@@ -31,11 +32,11 @@ def start(settings_module: str, path: str) -> None:
     from .transform import Orphanet, Transformer
 
     with open(path, "rb") as handle:
-        mapping, status, resolved, today, shape, duplicates = pickle.load(handle)
+        mapping, status, resolved, today, shape, duplicates, start = pickle.load(handle)
     orphanet = Orphanet.__new__(Orphanet)  # without its query: the importer's codes
     orphanet.status, orphanet._resolved = status, resolved
     global _state
-    _state = (Transformer(mapping, orphanet, today=today), shape, duplicates)
+    _state = (Transformer(mapping, orphanet, today=today), shape, duplicates, start)
     # As engine._rare_full_collections, for the worker's life: what is here now (Django, the
     # mapping) is never collected, and full collections (each walks the memos too) are rare.
     gc.freeze()
@@ -43,13 +44,13 @@ def start(settings_module: str, path: str) -> None:
     gc.set_threshold(young, middle, full * 100)
 
 
-def state(transform: Any, shape: Any, duplicates: bool) -> bytes:
+def state(transform: Any, shape: Any, duplicates: bool, start: int = 0) -> bytes:
     """What ``start`` reads: the importer's transformer (its Orphanet preloaded), the file's
-    header, whether traits are wanted. (Not the IDMR key: the importing process hashes the
-    identity keys the workers send.)"""
+    header, whether traits are wanted, the last row already committed (a resumed commit). (Not
+    the IDMR key: the importing process hashes the identity keys the workers send.)"""
     orphanet = transform.orphanet
     return pickle.dumps((transform.mapping, orphanet.status, orphanet._resolved, transform.today,
-                         shape, duplicates), 5)
+                         shape, duplicates, start), 5)
 
 
 def prepare(chunk: Chunk) -> list[tuple]:
@@ -64,7 +65,7 @@ def prepare(chunk: Chunk) -> list[tuple]:
     from .transform import ERROR, Parsed
 
     assert _state is not None
-    transform, shape, duplicates = _state
+    transform, shape, duplicates, _start = _state
     rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
     # Blank rows dropped as RowShape drops them (every cell empty once stripped).
     kept = [(number, cells) for number, cells in rows if "".join(cells).strip()]
@@ -93,4 +94,34 @@ def prepare(chunk: Chunk) -> list[tuple]:
                 traits = _trait_values(_patient_values(
                     Parsed(number, digest, site_code, source_id, patient)))
         prepared.append((number, digest, site_code, source_id, ipp, messages, identity, traits))
+    return prepared
+
+
+def prepare_rows(chunk: Chunk) -> list[tuple]:
+    """A commit's rows of a chunk (after the last one committed): each row as ``Transformer``
+    gives it, with its patient's column values, identity key and name search keys (which
+    ``engine.Importer`` computes otherwise), as tuples for ``engine._unpack_rows``. Row by row (``__call__``): a
+    commit writes the episode, diagnoses and activities that ``columns_of`` does not keep."""
+    from bamara.records.search import NAME_FIELDS, name_keys
+
+    from .engine import _identity, _patient_values
+    from .readers import Lines
+
+    assert _state is not None
+    transform, shape, _duplicates, start = _state
+    rows = chunk.rows(transform.mapping.spec.csv.delimiter) if isinstance(chunk, Lines) else chunk
+    prepared = []
+    for number, cells in rows:
+        if number <= start or (row := shape(cells)) is None:
+            continue
+        parsed = transform(number, row)
+        values, identity, names = None, "", None
+        if not parsed.rejected:
+            values, identity = _patient_values(parsed), _identity(parsed.patient)
+            # The name search keys of the patient the row may create (its names as stored:
+            # a column the row does not set is the field's default, "").
+            names = name_keys(tuple(values.get(name, "") for name in NAME_FIELDS))
+        prepared.append((number, parsed.content_hash, parsed.site_code, parsed.source_id,
+                         parsed.patient, parsed.episode, parsed.diagnoses, parsed.activities,
+                         parsed.messages, values, identity, names))
     return prepared

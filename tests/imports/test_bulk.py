@@ -80,8 +80,10 @@ def _dump() -> dict[str, list[tuple]]:
 
 
 @on_postgresql
-@pytest.mark.parametrize("pipelined", [None, False], ids=["pipelined", "sequential"])
-def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, pipelined):
+@pytest.mark.parametrize(("pipelined", "workers"), [(None, 0), (False, 0), (None, 1)],
+                         ids=["pipelined", "sequential", "worker-process"])
+def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, pipelined,
+                                               workers):
     path = _export(tmp_path, orphanet_codes)
     sequences, patients = _sequences(), Patient.objects.count()
     try:
@@ -94,7 +96,7 @@ def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, 
     _restore(sequences)  # the same ids again
     assert Patient.objects.count() == patients
     _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, bulk=True,
-                                     pipelined=pipelined)
+                                     pipelined=pipelined, workers=workers)
     # Ids counted by the pipelined load (writer.Table.counting): the sequences end as drawn.
     assert sorted(_sequences()) == sorted(expected_sequences)
     assert summary.counts == normal.counts and summary.pairs == normal.pairs

@@ -1,23 +1,25 @@
-"""A dry run with worker processes (engine.Importer(workers=N)) reports exactly what the same
-dry run in one process reports."""
+"""An import with worker processes (engine.Importer(workers=N)) reports and writes exactly what
+the same import in one process does."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from bamara.identity import idmr
 from bamara.imports import mapping as mappings
 from bamara.imports import service, workers
-from bamara.imports.engine import Parsed, _national_id, _patient_values, _text_array
+from bamara.imports.engine import Parsed, _identity, _national_id, _patient_values, _text_array
 from bamara.imports.models import Outcome
-from bamara.imports.readers import Lines, ReadError, open_chunks, open_rows
+from bamara.imports.readers import Lines, ReadError, open_chunks, open_rows, read_rows
 from bamara.imports.service import import_file
 from bamara.imports.transform import Orphanet, Transformer
 from bamara.records.fields import PartialDate
 from bamara.records.models import Patient
+from bamara.records.search import NAME_FIELDS, name_keys
 from bamara.terminologies import orphanet
 from bamara.terminologies.models import OrphaConcept
 from tests.imports.test_engine import ROW, write
@@ -82,6 +84,75 @@ def test_it_spreads_only_the_dry_run_of_a_large_file_by_default(tmp_path, monkey
     monkeypatch.setattr(service, "PARALLEL_BYTES", 10)
     monkeypatch.setattr(service.os, "sched_getaffinity", lambda _pid: {0, 1})
     assert service.default_workers(path) == 1
+
+
+@pytest.mark.parametrize(("commit", "bulk", "expected"),
+                         [(False, False, 1), (True, True, 1), (True, False, 0)])
+def test_it_spreads_a_dry_run_and_a_bulk_load_not_a_normal_commit(
+        tmp_path, monkeypatch, commit, bulk, expected):
+    seen = []
+
+    class Importer:
+        def __init__(self, *_args, workers, **_kwargs):
+            seen.append(workers)
+
+        def execute(self):
+            raise service.ImportFailure("stop")
+
+    monkeypatch.setattr(service, "default_workers", lambda _path: 1)
+    monkeypatch.setattr(service, "Importer", Importer)
+    monkeypatch.setattr(service.bulk_load, "unavailable", lambda _commit: None)
+    monkeypatch.setattr(service, "start_run", lambda *_args, **_kwargs: None)
+    with pytest.raises(service.ImportFailure):
+        import_file(write(tmp_path / "a.csv", [ROW]), "cemara", commit=commit, bulk=bulk)
+    assert seen == [expected]
+
+
+def test_it_commits_what_it_commits_without_worker_processes(world, orphanet_codes, tmp_path):
+    from tests.imports.test_writer import TABLES, dump
+
+    path = export(tmp_path, orphanet_codes, 150)
+    dumps, counts = [], []
+    for count in (0, 1):
+        point = transaction.savepoint()
+        run, summary = import_file(path, "cemara", commit=True, batch_size=9, workers=count)
+        dumps.append(dump(run))
+        for row in dumps[-1]["imports_importrow"]:  # "dossier <id>": ids differ between runs
+            row["messages"] = re.sub(r"dossier \d+", "dossier", str(row["messages"]))
+        counts.append(dict(summary.counts))
+        transaction.savepoint_rollback(point)
+    assert counts[0] == counts[1]
+    assert counts[0][Outcome.FEDERATED] and counts[0][Outcome.REJECTED]
+    assert all(dumps[0][t] for t in TABLES)
+    assert dumps[1] == dumps[0]
+
+
+def test_it_leaves_the_rows_already_committed_to_a_resumed_commit(
+        world, orphanet_codes, tmp_path, monkeypatch):
+    path = write(tmp_path / "a.csv", [ROW, *(ROW | {"ID_PATIENT": f"C{n}"} for n in range(2, 6))])
+    mapping = mappings.load("cemara")
+    shape, chunks = open_chunks(path, mapping, 10)
+    codes = Orphanet()
+    codes.preload()
+    state = tmp_path / "state"
+    state.write_bytes(workers.state(Transformer(mapping, codes), shape, False, 3))
+    monkeypatch.setattr(workers, "_state", None)
+    workers.start("bamara.settings", str(state))  # in this process: it only reads the file
+    rows = [row for chunk in chunks for row in workers.prepare_rows(chunk)]
+    assert [row[0] for row in rows] == [4, 5, 6]  # rows 2 and 3 committed (checkpoint 3)
+    # Each row as the importing process would make it (engine._look_up, Importer._write).
+    transform = Transformer(mapping, codes)
+    expected = []
+    for number, row in read_rows(path, mapping):
+        if number > 3:
+            p = transform(number, row)
+            values = _patient_values(p)
+            expected.append((number, p.content_hash, p.site_code, p.source_id, p.patient,
+                             p.episode, p.diagnoses, p.activities, p.messages, values,
+                             _identity(p.patient),
+                             name_keys(tuple(getattr(Patient(**values), f) for f in NAME_FIELDS))))
+    assert rows == expected
+    assert all(row[11] for row in rows)
 
 
 @pytest.mark.parametrize("cells", [["", ""], ["  ", " "]])

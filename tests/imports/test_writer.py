@@ -79,7 +79,7 @@ def dump(run: ImportRun) -> dict[str, list]:
         for table, where in TABLES.items():
             params = [prefix + "%"] if "LIKE" in where else [1, 1]
             cursor.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id", params)
-            columns = [c.name for c in cursor.description]
+            columns = [c[0] for c in cursor.description]
             rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
             ids[table] = {r["id"]: n for n, r in enumerate(rows)}
             found[table] = rows
