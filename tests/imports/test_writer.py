@@ -141,3 +141,26 @@ def test_it_draws_random_version_4_uuids(db, copy):
     bits = [u.int for u in parsed]
     varying = [i for i in range(128) if len({(b >> i) & 1 for b in bits}) == 2]
     assert len(varying) == 122
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY: PostgreSQL only")
+def test_it_encodes_the_rows_common_tail_once_whatever_their_own_values(world):
+    from bamara.records.models import Patient
+
+    table = writer.Table(Patient, ["birth_name", "used_name", "hospital_id"])
+    names = ["line\nbreak", "tab\there", "back\\slash", "carriage\rreturn", "", "\\N"]
+    values = [(name, f"{name}!", world.own.hospital_id) for name in names]
+    stamp = timezone.now()
+    data = table.encode(values, stamp, encoded := table.allocate(len(values)))
+    # One line per row, each ending with the tail (timestamps, then the model defaults).
+    assert data.count(b"\n") == len(values) and len(table.tail) > 50
+    table.send_encoded(data)
+    table.send(table.rows(values, stamp), whole := table.allocate(len(values)))  # not split
+
+    def read(ids):
+        return [{k: v for k, v in row.items() if k not in ("id", "uuid")}
+                for row in Patient.objects.filter(pk__in=ids).order_by("pk").values()]
+
+    assert read(encoded) == read(whole)
+    assert [(r["birth_name"], r["used_name"], r["created_at"]) for r in read(encoded)] == \
+        [(n, f"{n}!", stamp) for n in names]
