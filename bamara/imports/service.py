@@ -66,8 +66,9 @@ def import_file(path: str | Path, mapping_name: str, *, commit: bool, site_code:
                 report: str | None = None, workers: int | None = None, bulk: bool = False,
                 pipelined: bool | None = None, writers: int | None = None) -> tuple[ImportRun, Summary]:
     """``workers``: processes reading and transforming the rows (``Importer``); by default
-    ``default_workers`` for a dry run or a bulk load, none for a normal commit. ``bulk``: a commit as one bulk load (bulk.py, PostgreSQL).
-    ``pipelined``, ``writers``: see ``Importer``."""
+    ``default_workers`` for a dry run or a bulk load, none for a normal commit. ``bulk``: a
+    commit as one bulk load (bulk.py, PostgreSQL). ``pipelined``, ``writers``: see
+    ``Importer``."""
     path = Path(path)
     if bulk and (reason := bulk_load.unavailable(commit)):
         raise ImportFailure(reason)

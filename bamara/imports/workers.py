@@ -100,8 +100,9 @@ def prepare(chunk: Chunk) -> list[tuple]:
 def prepare_rows(chunk: Chunk) -> list[tuple]:
     """A commit's rows of a chunk (after the last one committed): each row as ``Transformer``
     gives it, with its patient's column values, identity key and name search keys (which
-    ``engine.Importer`` computes otherwise), as tuples for ``engine._unpack_rows``. Row by row (``__call__``): a
-    commit writes the episode, diagnoses and activities that ``columns_of`` does not keep."""
+    ``engine.Importer`` computes otherwise), as tuples for ``engine._unpack_rows``. Row by row
+    (``__call__``): a commit writes the episode, diagnoses and activities that ``columns_of``
+    does not keep."""
     from bamara.records.search import NAME_FIELDS, name_keys
 
     from .engine import _identity, _patient_values
