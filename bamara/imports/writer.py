@@ -148,11 +148,11 @@ class Table:
         """Insert the rows; with ``returning``, their primary keys in order."""
         if not values:
             return []
-        rows = self.rows(values, stamp)
         if self.copy:
-            ids = self.allocate(len(rows)) if returning else []
-            self.send(rows, ids)
+            ids = self.allocate(len(values)) if returning else []
+            self.send_encoded(self.encode(values, stamp, ids), ids=bool(ids))
             return ids
+        rows = self.rows(values, stamp)
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         pk = quote(self.model._meta.pk.column)
@@ -172,20 +172,11 @@ class Table:
                 ids += [value for (value,) in cursor.fetchall()]
             return ids
 
-    def send(self, rows: list[tuple], ids: list[int]) -> None:
-        """COPY ``rows`` (``rows()``), with their primary keys ``ids`` when given
-        (``allocate``), on this thread's connection."""
-        if not rows:
-            return
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor, cursor.copy(self._copy_sql(bool(ids))) as copy:
-            _write_rows(copy, rows, ids)
-
     def encode(self, values: list[tuple], stamp: dt.datetime, ids: list[int]) -> bytes:
         """The rows of ``values`` (``rows()``) led by their ``ids`` as the data of a COPY,
-        encoded by psycopg on this thread without sending anything: ``send_encoded`` sends it
-        from another thread, whose only work is then to wait for the server (see
-        engine._pipeline). What every row ends with (``_after``: for a patient, ~70 of its
+        encoded by psycopg on this thread without sending anything: ``send_encoded`` sends it,
+        here (``write``) or from another thread, whose only work is then to wait for the server
+        (see engine._pipeline). What every row ends with (``_after``: for a patient, ~70 of its
         ~100 columns) is encoded once and appended to each line: in COPY's text format a line
         break within a value is escaped, so each raw one ends a row."""
         data = _encoded(self._leading(values), ids)
@@ -194,11 +185,12 @@ class Table:
             return data
         return data.replace(b"\n", b"\t" + _encoded([after], []))
 
-    def send_encoded(self, data: bytes, raw: Any = None) -> None:
-        """COPY what ``encode`` made (with the primary keys), on this thread's connection or
-        on the psycopg connection ``raw`` (another thread's, see engine._bulk_pipeline)."""
+    def send_encoded(self, data: bytes, raw: Any = None, *, ids: bool = True) -> None:
+        """COPY what ``encode`` made (with the primary keys unless ``ids`` is false), on this
+        thread's connection or on the psycopg connection ``raw`` (another thread's, see
+        engine._bulk_pipeline)."""
         raw = connection.connection if raw is None else raw
-        with raw.cursor() as cursor, cursor.copy(self._copy_sql(True)) as copy:
+        with raw.cursor() as cursor, cursor.copy(self._copy_sql(ids)) as copy:
             copy.write(data)
 
     def _copy_sql(self, ids: bool) -> str:
