@@ -10,8 +10,12 @@ validated by one query over its table, and commits: all in one transaction.
 
 - Atomic: a failure or a kill -9 leaves the database as it was (DDL is transactional in
   PostgreSQL); the run stays "en cours" at checkpoint 0 and its resume loads it again.
-- The indexes the load reads itself (the planner's look-ups, the list triggers' joins) stay,
-  with the primary keys and the unique indexes (but those of random UUIDs, checked when built).
+- The indexes the load reads itself (the planner's look-ups, the joins of the list triggers
+  that stay) stay, with the primary keys and the unique indexes (but those of random UUIDs,
+  checked when built).
+- The list's INSERT triggers are suspended meanwhile: the entries, their diagnoses and the
+  cleared completeness are written once at the end by set-based statements
+  (``lists.entries.suspended``), before the indexes are built.
 - Exclusive locks on these tables for the whole load: the application cannot read patients
   meanwhile. For a migration window; an import into tables already large rebuilds their whole
   indexes, slower than a normal commit.
@@ -24,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
+
+from bamara.lists import entries
 
 # The tables an import writes (directly, or through the list triggers).
 TABLES = ("records_patient", "records_careepisode", "records_patientname", "records_diagnosis",
@@ -122,8 +128,9 @@ def unavailable(commit: bool) -> str | None:
 
 @contextmanager
 def deferred_indexes() -> Iterator[list[Dropped]]:
-    """Within the caller's transaction: drop what ``droppable`` lists, and restore it on a
-    normal exit (an exception leaves the restore to the rollback)."""
+    """Within the caller's transaction: drop what ``droppable`` lists and suspend the list
+    triggers on insert (``entries.suspended``); on a normal exit, catch the list up, then
+    restore the indexes and foreign keys (an exception leaves both to the rollback)."""
     if reason := unavailable(commit=True):
         raise BulkUnavailable(reason)
     if not connection.in_atomic_block:
@@ -145,7 +152,8 @@ def deferred_indexes() -> Iterator[list[Dropped]]:
         cursor.execute("SET LOCAL lock_timeout = 0")
         for item in dropped:
             cursor.execute(item.drop_sql())
-    yield dropped
+    with entries.suspended(TABLES):
+        yield dropped
     with connection.cursor() as cursor:
         # Index builds sort in memory up to this (the server's default is 64 MB).
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")

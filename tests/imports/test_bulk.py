@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from bamara.imports import bulk, engine, fakes, service
 from bamara.imports.models import ImportRun, Outcome, RunStatus
+from bamara.lists.models import Entry
 from bamara.records.models import Patient
 from tests.imports.test_engine import ROW, write
 from tests.imports.test_resume import SITES, VOLATILE
@@ -41,6 +42,12 @@ def _schema() -> set[tuple]:
                        "condeferrable, condeferred, convalidated FROM pg_constraint "
                        "WHERE conrelid::regclass::text = ANY(%s)", [list(bulk.TABLES)])
         return indexes | set(cursor.fetchall())
+
+
+def _disabled_triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled = 'D'")
+        return {name for (name,) in cursor.fetchall()}
 
 
 def _sequences() -> list[tuple[str, int, bool]]:
@@ -111,11 +118,12 @@ def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, 
 def test_it_drops_the_indexes_and_foreign_keys_while_it_loads_and_restores_them(
         world, orphanet_codes, tmp_path, monkeypatch):
     before = _schema()
-    during = []
+    during, suspended = [], []
     write_batch = engine.Importer._write
 
     def spy(self, plan, *args):
         during.append(_schema())
+        suspended.append(_disabled_triggers())
         return write_batch(self, plan, *args)
 
     monkeypatch.setattr(engine.Importer, "_write", spy)
@@ -131,6 +139,45 @@ def test_it_drops_the_indexes_and_foreign_keys_while_it_loads_and_restores_them(
     assert {"importedrecord_one_key", "records_patient_pkey", "one_episode_per_site",
             "patient_national_id", "patient_ipp"} <= kept
     assert _schema() == before
+    # The list's INSERT triggers suspended (entries.suspended), its UPDATE and DELETE ones kept.
+    assert suspended[0] == {"lists_entry_patient_ins", "lists_entry_episode_ins",
+                            "lists_entry_diagnosis_ins", "lists_entry_listed",
+                            "lists_entry_c_diagnosis_ins", "lists_entry_c_activity_ins"}
+    assert _disabled_triggers() == set()
+
+
+@on_postgresql
+def test_it_catches_the_list_up_as_its_triggers_would_for_stored_records(
+        world, orphanet_codes, tmp_path):
+    """Stored patients given new care episodes, diagnoses and activities by a bulk load: the
+    entries, listed diagnoses and cleared completeness that the suspended triggers would have
+    written, as two normal commits write them."""
+    path = _export(tmp_path, orphanet_codes)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = tmp_path / "first.csv"
+    first.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    sequences, patients = _sequences(), Patient.objects.count()
+
+    def load(**options):
+        service.import_file(first, "cemara", commit=True, batch_size=40)
+        Entry.objects.update(completeness=50)  # computed, as a list page leaves it
+        _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, **options)
+        return summary, _dump()
+
+    try:
+        with transaction.atomic():
+            normal, expected = load()
+            raise Rollback
+    except Rollback:
+        pass
+    _restore(sequences)
+    assert Patient.objects.count() == patients
+    summary, actual = load(bulk=True)
+    assert summary.counts == normal.counts
+    assert summary.counts[Outcome.FEDERATED] > 0 and summary.counts[Outcome.UNCHANGED] > 50
+    # Federated into stored records: some entries cleared, the others' values kept.
+    assert {50, None} <= set(Entry.objects.values_list("completeness", flat=True))
+    assert actual == expected
 
 
 @on_postgresql

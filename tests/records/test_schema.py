@@ -50,6 +50,33 @@ def test_it_indexes_only_the_patients_with_a_value_in_mostly_empty_columns():
 
 
 @pytest.mark.django_db
+def test_it_indexes_the_foetus_of_an_activity_or_a_diagnosis_only_where_there_is_one():
+    """Every activity and diagnosis written, not only a foetus's, added an entry to a plain
+    foetus index (records/0011)."""
+    indexes = _indexes() if connection.vendor == "postgresql" else _sqlite_indexes()
+    on_foetus = {(table, name, is_partial) for table, name, _, is_partial, columns, _ in indexes
+                 if columns == ["foetus_id"]}
+    assert on_foetus == {("records_activity", "activity_foetus", True),
+                         ("records_diagnosis", "diagnosis_foetus", True)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="INCLUDE: PostgreSQL")
+@pytest.mark.django_db
+def test_it_has_no_covering_index_beside_a_unique_one_with_the_same_key():
+    """A unique index can include the columns a covering index adds to the same key: one
+    index written per row instead of two (reports/0005)."""
+    indexes = _indexes()
+    unique = {(table, tuple(columns)) for table, _, is_unique, partial, columns, _ in indexes
+              if is_unique and not partial}
+    covering = [name for table, name, is_unique, _, columns, definition in indexes
+                if not is_unique and "INCLUDE" in definition and (table, tuple(columns)) in unique]
+    assert covering == []
+    episode = {name: definition for table, name, _, _, _, definition in indexes
+               if table == "records_careepisode"}
+    assert "INCLUDE (inclusion_date)" in episode["one_episode_per_site"]
+
+
+@pytest.mark.django_db
 def test_it_has_no_index_that_another_index_begins_with():
     """A plain index whose columns begin another index of its table (in the same order of
     values) is redundant with it: each insert would write both for nothing."""
