@@ -297,14 +297,18 @@ def uninstall(connection: BaseDatabaseWrapper = default_connection) -> None:
                 cursor.execute(f"DROP FUNCTION IF EXISTS {function}()")
 
 
+# The entry of every care episode (rebuild, and a bulk load's catch-up with a condition).
+INSERT_ALL = (f"{INSERT} SELECT {_select('e', 'p')} FROM records_careepisode e "
+              "JOIN records_patient p ON p.id = e.patient_id")
+
+
 def rebuild(connection: BaseDatabaseWrapper = default_connection) -> int:
     """Recompute every entry from the care episodes and patients (their diagnoses follow, by
     the entries' own triggers, which `install` creates first). Returns the number of entries."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM lists_entrydiagnosis")
         cursor.execute("DELETE FROM lists_entry")
-        cursor.execute(f"{INSERT} SELECT {_select('e', 'p')} FROM records_careepisode e "
-                       "JOIN records_patient p ON p.id = e.patient_id ORDER BY e.site_id, e.patient_id")
+        cursor.execute(f"{INSERT_ALL} ORDER BY e.site_id, e.patient_id")
         return cursor.rowcount
 
 
@@ -324,45 +328,42 @@ def suspended(tables: Iterable[str], connection: BaseDatabaseWrapper = default_c
     """A bulk load's list (PostgreSQL, in a transaction holding ``tables`` exclusively, which
     include ``SUSPENDED``): their INSERT triggers disabled while the caller inserts, then, on a
     normal exit, what those triggers would have written, in one set-based statement each
-    rather than a join per row batch (a million-row bulk load: the server's CPU 160-165 s
-    with the triggers, 124-127 s without, the statements included): the entries of the care episodes that lack one, the listed patients' diagnoses that lack
-    a row, and the completeness cleared for the patients given new child rows. The UPDATE
-    and DELETE triggers stay: a bulk load's updates are few. An exception leaves the triggers
-    to the rollback."""
+    rather than a join per row batch: the entries of the care episodes that lack one, the
+    listed patients' diagnoses that lack a row, and the completeness cleared for the patients
+    given new child rows (a million-row bulk load: the server's CPU 160-165 s with the
+    triggers, 119-127 s without, the statements included). The UPDATE and DELETE triggers
+    stay: a bulk load's updates are few. An exception leaves the triggers to the rollback."""
     tables = set(tables)
     if not tables >= SUSPENDED:
         raise ValueError(f"suspended() needs {sorted(SUSPENDED - tables)} locked too")
     triggers = _insert_triggers(tables)
-    children = [table for table in CHILDREN if table in tables]
     with connection.cursor() as cursor:
-        before = {}
-        for table in children:  # rows with a greater id are the caller's: the tables are locked
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-            before[table] = cursor.fetchone()[0]
         # The only entries whose completeness a child row can clear (none in a first load).
         cursor.execute("SELECT DISTINCT patient_id FROM lists_entry WHERE completeness IS NOT NULL")
         computed = [patient for (patient,) in cursor.fetchall()]
+        before = {}  # child table: its last id (a greater one is the caller's: the tables are locked)
+        for table in [table for table in CHILDREN if table in tables] if computed else []:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            before[table] = cursor.fetchone()[0]
         for table, name in triggers:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
     yield
     with connection.cursor() as cursor:
         # Hash joins need the tables' sizes: the import's own ANALYZE runs only every so often.
         cursor.execute("ANALYZE records_careepisode, records_patient, lists_entry")
-        cursor.execute(f"{INSERT} SELECT {_select('e', 'p')} FROM records_careepisode e "
-                       "JOIN records_patient p ON p.id = e.patient_id "
-                       "WHERE NOT EXISTS (SELECT 1 FROM lists_entry x WHERE x.episode_id = e.id)")
+        cursor.execute(f"{INSERT_ALL} WHERE NOT EXISTS (SELECT 1 FROM lists_entry x WHERE x.episode_id = e.id)")
         cursor.execute("ANALYZE lists_entry, records_diagnosis, lists_entrydiagnosis")
         cursor.execute(f"{INSERT_DIAGNOSIS} SELECT x.site_id, x.patient_id, d.id, {_diagnosis_values('d')} "
                        "FROM lists_entry x JOIN records_diagnosis d ON d.patient_id = x.patient_id "
                        "WHERE NOT EXISTS (SELECT 1 FROM lists_entrydiagnosis y "
                        "WHERE y.diagnosis_id = d.id AND y.site_id = x.site_id)")
-        for table in children if computed else ():
+        for table, last in before.items():
             parent = CHILDREN[table]
             patients = (f"SELECT patient_id FROM {table} WHERE id > %s" if parent is None else
                         f"SELECT p.patient_id FROM {table} r JOIN {parent[0]} p ON p.id = r.{parent[1]} "
                         "WHERE r.id > %s")
             cursor.execute(f"{NULL_COMPLETENESS} = ANY(%s) AND patient_id IN ({patients})",
-                           [computed, before[table]])
+                           [computed, last])
         for table, name in triggers:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
 

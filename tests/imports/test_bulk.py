@@ -70,6 +70,20 @@ def _restore(sequences: list[tuple[str, int, bool]]) -> None:
             cursor.execute("SELECT setval(%s, %s, %s)", [sequence, value, called])
 
 
+def _rolled_back(load):
+    """What ``load()`` returns, in a transaction then rolled back, the sequences put back as
+    they were (so that a load afterwards draws the same ids again)."""
+    sequences, result = _sequences(), None
+    try:
+        with transaction.atomic():
+            result = load()
+            raise Rollback
+    except Rollback:
+        pass
+    _restore(sequences)
+    return result
+
+
 def _dump() -> dict[str, list[tuple]]:
     """The rows of every table written, without what differs by nature (uuids, clocks)."""
     result = {}
@@ -92,15 +106,13 @@ def _dump() -> dict[str, list[tuple]]:
 def test_it_writes_what_a_normal_commit_writes(world, orphanet_codes, tmp_path, pipelined,
                                                workers):
     path = _export(tmp_path, orphanet_codes)
-    sequences, patients = _sequences(), Patient.objects.count()
-    try:
-        with transaction.atomic():
-            _, normal = service.import_file(path, "cemara", commit=True, batch_size=40)
-            expected, expected_sequences = _dump(), _sequences()
-            raise Rollback
-    except Rollback:
-        pass
-    _restore(sequences)  # the same ids again
+    patients = Patient.objects.count()
+
+    def load():
+        _, summary = service.import_file(path, "cemara", commit=True, batch_size=40)
+        return summary, _dump(), _sequences()
+
+    normal, expected, expected_sequences = _rolled_back(load)  # then the same ids again
     assert Patient.objects.count() == patients
     _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, bulk=True,
                                      pipelined=pipelined, workers=workers)
@@ -156,7 +168,7 @@ def test_it_catches_the_list_up_as_its_triggers_would_for_stored_records(
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     first = tmp_path / "first.csv"
     first.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
-    sequences, patients = _sequences(), Patient.objects.count()
+    patients = Patient.objects.count()
 
     def load(**options):
         service.import_file(first, "cemara", commit=True, batch_size=40)
@@ -164,13 +176,7 @@ def test_it_catches_the_list_up_as_its_triggers_would_for_stored_records(
         _, summary = service.import_file(path, "cemara", commit=True, batch_size=40, **options)
         return summary, _dump()
 
-    try:
-        with transaction.atomic():
-            normal, expected = load()
-            raise Rollback
-    except Rollback:
-        pass
-    _restore(sequences)
+    normal, expected = _rolled_back(load)
     assert Patient.objects.count() == patients
     summary, actual = load(bulk=True)
     assert summary.counts == normal.counts

@@ -14,12 +14,17 @@ from django.db import migrations
 TABLE = "records_careepisode"
 
 
+def _unique(schema_editor, include: str) -> None:
+    """The (patient, site) constraint made again, with ``include`` after its key."""
+    schema_editor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT one_episode_per_site")
+    schema_editor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT one_episode_per_site "
+                          f"UNIQUE (patient_id, site_id){include}")
+
+
 def fold(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT one_episode_per_site")
-    schema_editor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT one_episode_per_site "
-                          "UNIQUE (patient_id, site_id) INCLUDE (inclusion_date)")
+    _unique(schema_editor, " INCLUDE (inclusion_date)")
     schema_editor.execute("DROP INDEX IF EXISTS reports_episode_cover")
     schema_editor.execute("DROP INDEX IF EXISTS reports_patient_cover")
 
@@ -27,9 +32,7 @@ def fold(apps, schema_editor) -> None:
 def unfold(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT one_episode_per_site")
-    schema_editor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT one_episode_per_site "
-                          "UNIQUE (patient_id, site_id)")
+    _unique(schema_editor, "")
     schema_editor.execute(f"CREATE INDEX IF NOT EXISTS reports_episode_cover ON {TABLE} "
                           "(patient_id, site_id) INCLUDE (inclusion_date)")
     schema_editor.execute("CREATE INDEX IF NOT EXISTS reports_patient_cover ON records_patient "
